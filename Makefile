@@ -1,0 +1,110 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# kvm-mmu-ext.  "make help" lists the targets.
+
+SHELL := /bin/bash
+TOP := $(CURDIR)
+cfg = $(shell bash $(TOP)/scripts/config.sh $(1))
+
+# The pinned dev kernel, unless told otherwise.  To build for a dev kernel
+# of your own: make KDIR=/path/to/its/build KVM_SRC=/path/to/its/patched/source
+PINNED_KDIR := $(call cfg,KMX_KDIR)
+KDIR ?= $(PINNED_KDIR)
+ifeq ($(origin KVM_SRC),undefined)
+KVM_SRC := $(call cfg,KMX_KVM_BUILD)/src
+KVM_SYMVERS ?= $(call cfg,KMX_KVM_BUILD)/Module.symvers
+NEED_PINNED_KVM := kvm
+else
+KVM_SYMVERS ?= $(wildcard $(KVM_SRC)/arch/x86/kvm/Module.symvers $(KDIR)/Module.symvers)
+endif
+ifeq ($(KDIR),$(PINNED_KDIR))
+NEED_PINNED := fetch
+endif
+
+BUILD := $(TOP)/build
+VERSION := $(shell git -C $(TOP) describe --always --dirty 2>/dev/null || echo 0.1)
+KMX_SRCS := Kbuild $(shell find kmod -name '*.[ch]')
+
+kbuild = $(MAKE) -C $(KDIR) M=$(1) KMX_VERSION=$(VERSION) $(2)
+
+.PHONY: all module debug stock kvm fetch deps selftests check demo bench \
+	models style dkms-build dkms-install clean distclean help
+
+all: module
+
+help:
+	@echo 'kvm-mmu-ext targets:'
+	@echo '  make             release build of kvm-mmu-ext.ko (FULL, patched KVM)'
+	@echo '  make debug       debug build in build/debug (injection points, broken variants)'
+	@echo '  make stock       STOCK build in build/stock (no patched KVM needed)'
+	@echo '  make kvm         patched kvm.ko/kvm-amd.ko/kvm-intel.ko in build/kvm'
+	@echo '  make selftests   the selftests, in build/selftests'
+	@echo '  make check       every test: style, builds, DKMS, models, VM tests'
+	@echo '  make demo        boot the test VM and show the module working'
+	@echo '  make bench       the _perf selftests; results in bench/results/'
+	@echo '  make models      the Promela models, with spin'
+	@echo '  make style       checkpatch.pl on kmod/, selftests/ and patches/'
+	@echo '  make dkms-install  install the STOCK build with DKMS'
+	@echo '  make fetch       fetch and unpack the pinned Debian kernel'
+	@echo '  make deps        install the host tools with apt-get'
+	@echo 'Variables: KDIR, KVM_SRC (own dev kernel), KMX_CACHE (download cache),'
+	@echo '  ACCEL=kvm (hardware acceleration for the test VM)'
+
+deps:
+	@bash scripts/deps.sh
+
+fetch: deps
+	@bash scripts/fetch-kernel.sh
+
+kvm: fetch
+	@bash scripts/build-kvm.sh
+
+module: $(NEED_PINNED) $(NEED_PINNED_KVM)
+	$(call kbuild,$(TOP),KMX_KVM_SRC=$(KVM_SRC) KBUILD_EXTRA_SYMBOLS="$(KVM_SYMVERS)" modules)
+
+# Debug and stock builds compile a copy of the sources, so that the three
+# builds never share object files.
+define variant
+	@mkdir -p $(BUILD)/$(1)
+	@rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
+		--exclude='*.mod*' --exclude='modules.order' --exclude='Module.symvers' \
+		Kbuild kmod $(BUILD)/$(1)/
+	$(call kbuild,$(BUILD)/$(1),$(2) modules)
+endef
+
+debug: $(NEED_PINNED) $(NEED_PINNED_KVM)
+	$(call variant,debug,KMX_DEBUG=y KMX_KVM_SRC=$(KVM_SRC) KBUILD_EXTRA_SYMBOLS="$(KVM_SYMVERS)")
+
+stock: $(NEED_PINNED)
+	$(call variant,stock,)
+
+selftests: fetch
+	@bash scripts/build-selftests.sh
+
+style: fetch
+	@bash scripts/style.sh
+
+models: deps
+	@bash selftests/models/run.sh
+
+check: deps
+	@bash scripts/check.sh
+
+demo: deps
+	@bash scripts/demo.sh
+
+bench: deps
+	@bash scripts/bench.sh
+
+dkms-build: fetch
+	@bash scripts/dkms.sh build
+
+dkms-install:
+	@bash scripts/dkms.sh install
+
+clean:
+	-$(call kbuild,$(TOP),clean) >/dev/null 2>&1
+	rm -rf $(BUILD)
+
+distclean: clean
+	rm -rf $(call cfg,KMX_CACHE)

@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kvm-mmu-ext: the debugfs tree, /sys/kernel/debug/kvm-mmu-ext/.
+ */
+#include <linux/debugfs.h>
+#include <linux/seq_file.h>
+
+#include "kvm_mmu_ext.h"
+
+struct dentry *kmx_debugfs_root;
+
+static int build_show(struct seq_file *m, void *v)
+{
+	seq_printf(m, "version: %s\n", KVM_MMU_EXT_VERSION);
+	seq_printf(m, "hooks: %s\n", KMX_HAVE_HOOKS ? "available" : "unavailable");
+	seq_printf(m, "debug: %s\n", KMX_DEBUG_BUILD ? "yes" : "no");
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(build);
+
+#ifdef KVM_MMU_EXT_DEBUG
+/*
+ * Writing 1 makes the module WARN once.  It exists only in debug builds,
+ * so that the test runner can prove it detects a splat.
+ */
+static int inject_warn_set(void *data, u64 val)
+{
+	if (val != 1)
+		return -EINVAL;
+	WARN(1, "kvm-mmu-ext: splat injected through debugfs\n");
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(inject_warn_fops, NULL, inject_warn_set, "%llu\n");
+#endif
+
+int kmx_debugfs_init(void)
+{
+	kmx_debugfs_root = debugfs_create_dir("kvm-mmu-ext", NULL);
+	debugfs_create_file("build", 0444, kmx_debugfs_root, NULL, &build_fops);
+#ifdef KVM_MMU_EXT_DEBUG
+	debugfs_create_file_unsafe("inject_warn", 0200, kmx_debugfs_root, NULL,
+				   &inject_warn_fops);
+#endif
+	return 0;
+}
+
+void kmx_debugfs_exit(void)
+{
+	debugfs_remove_recursive(kmx_debugfs_root);
+}

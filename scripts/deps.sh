@@ -1,0 +1,55 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Install the host tools the bench needs, with apt-get, only when missing.
+# Idempotent: a second run does nothing and touches no network.
+set -euo pipefail
+
+# command:package pairs; the command is how we tell it is there.
+need=(
+	qemu-system-x86_64:qemu-system-x86
+	busybox:busybox-static
+	pahole:pahole
+	rsync:rsync
+	cpio:cpio
+	dkms:dkms
+	trace-cmd:trace-cmd
+	bpftrace:bpftrace
+	spin:spin
+	gnuplot:gnuplot-nox
+	bc:bc
+	flex:flex
+	bison:bison
+	xz:xz-utils
+	depmod:kmod
+	perl:perl
+	python3:python3
+)
+# Headers and libraries have no command to probe.
+need_files=(
+	/usr/include/libelf.h:libelf-dev
+	/usr/include/openssl/ssl.h:libssl-dev
+)
+
+missing=()
+for p in "${need[@]}"; do
+	command -v "${p%%:*}" >/dev/null 2>&1 || missing+=("${p#*:}")
+done
+for p in "${need_files[@]}"; do
+	[ -e "${p%%:*}" ] || missing+=("${p#*:}")
+done
+# busybox must be the static one: it runs as PID 1 in the initramfs.
+if ! [ -x /bin/busybox ] || ldd /bin/busybox >/dev/null 2>&1; then
+	missing+=(busybox-static)
+fi
+
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	SUDO=sudo
+else
+	SUDO=
+fi
+echo "kvm-mmu-ext: installing host tools: ${missing[*]}" >&2
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+	"${missing[@]}" >/dev/null

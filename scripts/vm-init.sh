@@ -1,0 +1,34 @@
+#!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0
+# PID 1 of the test VM's initramfs.  Mounts the host's root read-only over
+# 9p with a tmpfs overlay, the way virtme does, and hands over to the
+# guest runner named on the kernel command line (kmx.guest=).
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+
+for m in netfs 9pnet 9pnet_virtio 9p overlay; do
+	insmod /lib/modules/$m.ko || echo "kmx-init: cannot load $m"
+done
+
+mkdir -p /lower /rw /newroot
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000,cache=loose \
+	hostroot /lower || echo "kmx-init: cannot mount the host root"
+mount -t tmpfs -o size=1G tmpfs /rw
+mkdir -p /rw/upper /rw/work
+mount -t overlay overlay \
+	-o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work /newroot ||
+	echo "kmx-init: cannot mount the overlay"
+
+guest=
+for a in $(cat /proc/cmdline); do
+	case $a in
+	kmx.guest=*) guest=${a#kmx.guest=} ;;
+	esac
+done
+
+mount --move /proc /newroot/proc
+mount --move /sys /newroot/sys
+mount --move /dev /newroot/dev
+exec switch_root /newroot /bin/bash "$guest"

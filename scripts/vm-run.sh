@@ -1,0 +1,135 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Boot the pinned kernel in QEMU, run a plan of tests in the given MMU
+# modes, and print their TAP result lines (unnumbered; check.sh numbers
+# them).  Exit status 0 only if every line is a pass and the guest wrote
+# its completion marker.
+#
+#   vm-run.sh --name N --flavour release|debug|stock --modes "tdp shadow"
+#             --tests "smoke_test @step" [--no-panic-on-warn]
+#             [--allow REGEX] [--module-args "a=b"] [--timeout SECONDS]
+set -euo pipefail
+. "$(dirname "$0")/config.sh"
+
+name=vm flavour=release modes="tdp legacy-tdp shadow" tests="" allow=""
+panic_on_warn=1 module_args="" timeout=${KMX_VM_TIMEOUT:-2400}
+while [ $# -gt 0 ]; do
+	case $1 in
+	--name) name=$2; shift ;;
+	--flavour) flavour=$2; shift ;;
+	--modes) modes=$2; shift ;;
+	--tests) tests=$2; shift ;;
+	--allow) allow=$2; shift ;;
+	--module-args) module_args=$2; shift ;;
+	--timeout) timeout=$2; shift ;;
+	--no-panic-on-warn) panic_on_warn=0 ;;
+	*) kmx_die "vm-run.sh: unknown argument $1" ;;
+	esac
+	shift
+done
+
+vmdir=$KMX_BUILD/vm
+mkdir -p "$vmdir"
+initrd=$vmdir/initramfs.cpio.gz
+
+# The initramfs: static busybox, the 9p and overlay modules of the pinned
+# image (decompressed: busybox insmod has no xz), and vm-init.sh as /init.
+build_initramfs()
+{
+	local d=$vmdir/initramfs m f
+
+	rm -rf "$d"
+	mkdir -p "$d"/{bin,dev,proc,sys,lib/modules}
+	cp /bin/busybox "$d/bin/busybox"
+	cp "$KMX_TOP/scripts/vm-init.sh" "$d/init"
+	for m in fs/netfs/netfs net/9p/9pnet net/9p/9pnet_virtio fs/9p/9p \
+		 fs/overlayfs/overlay; do
+		f=$KMX_MODDIR/kernel/$m.ko
+		if [ -f "$f.xz" ]; then
+			xz -dc "$f.xz" >"$d/lib/modules/$(basename "$m").ko"
+		else
+			cp "$f" "$d/lib/modules/"
+		fi
+	done
+	(cd "$d" && find . | cpio -o -H newc --quiet | gzip -1) >"$initrd.tmp"
+	mv "$initrd.tmp" "$initrd"
+}
+if [ ! -f "$initrd" ] || [ "$KMX_TOP/scripts/vm-init.sh" -nt "$initrd" ] ||
+   [ "$KMX_TOP/scripts/vm-run.sh" -nt "$initrd" ]; then
+	build_initramfs
+fi
+
+case $flavour in
+release) module=$KMX_TOP/kvm-mmu-ext.ko ;;
+debug) module=$KMX_BUILD/debug/kvm-mmu-ext.ko ;;
+stock) module=$KMX_BUILD/stock/kvm-mmu-ext.ko ;;
+*) kmx_die "unknown flavour $flavour" ;;
+esac
+[ -f "$module" ] || kmx_die "$module is not built"
+
+plan=$vmdir/$name.plan
+console=$vmdir/$name.console
+results=$vmdir/$name.results
+cat >"$plan" <<PLAN
+KMX_TOP='$KMX_TOP'
+KMX_CACHE='$KMX_CACHE'
+KMX_ROOT='$KMX_ROOT'
+KMX_BUILD='$KMX_BUILD'
+KMX_KVM_BUILD='$KMX_KVM_BUILD'
+KMX_FLAVOUR='$flavour'
+KMX_MODULE='$module'
+KMX_MODULE_ARGS='$module_args'
+KMX_MODES='$modes'
+KMX_TESTS='$tests'
+KMX_ALLOW='$allow'
+. '$KMX_TOP/scripts/vm-steps.sh'
+PLAN
+
+cmdline="console=ttyS0 panic=-1 oops=panic panic_on_warn=$panic_on_warn"
+cmdline+=" slub_debug=FZPU page_poison=1 init_on_free=1"
+cmdline+=" kmx.guest=$KMX_TOP/scripts/vm-guest.sh kmx.plan=$plan"
+cmdline+=" quiet loglevel=4 mitigations=off"
+
+accel=${ACCEL:-tcg}
+case $accel in
+tcg) accel_opts=(-accel tcg,thread=multi -cpu max) ;;
+kvm) accel_opts=(-accel kvm -cpu host) ;;
+*) kmx_die "ACCEL must be tcg or kvm" ;;
+esac
+
+: >"$results"
+start=$(date +%s)
+set +e
+timeout --foreground -k 10 "$timeout" qemu-system-x86_64 \
+	"${accel_opts[@]}" -smp 2 -m "${KMX_VM_MEM:-3G}" \
+	-nographic -no-reboot -nodefaults \
+	-kernel "$KMX_VMLINUZ" -initrd "$initrd" -append "$cmdline" \
+	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+	-serial "file:$console" -serial "file:$results" \
+	-device virtio-rng-pci </dev/null >/dev/null 2>"$vmdir/$name.qemu.err"
+qrc=$?
+set -e
+elapsed=$(( $(date +%s) - start ))
+
+fail=0
+while read -r l; do
+	case $l in
+	"ok "*) echo "$l" ;;
+	"not ok "*) echo "$l"; fail=1 ;;
+	esac
+done < <(tr -d '\r' <"$results")
+
+# A second line of defence, on the host: splats on the console.
+splats=$(grep -aE 'WARNING:|BUG[: ]|Oops|general protection|Call Trace|lockdep|KASAN|refcount_t:|Kernel panic' "$console" | tr -d '\r' || true)
+[ -n "$allow" ] && splats=$(grep -vE "$allow" <<<"$splats" || true)
+if ! tr -d '\r' <"$results" | grep -qx 'kmx-done'; then
+	why="no completion marker (qemu exit $qrc after ${elapsed}s)"
+	[ -n "$splats" ] && why="$why: $(head -n 1 <<<"$splats")"
+	echo "not ok vm_boot $name # $why"
+	fail=1
+elif [ -n "$splats" ]; then
+	echo "not ok console_clean $name # $(head -n 1 <<<"$splats")"
+	fail=1
+fi
+echo "# vm $name: ${elapsed}s, console in $console" >&2
+exit $fail

@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * smoke_test: the module is loaded and visible, and a guest can write and
+ * read back its memory in the current MMU mode.
+ */
+#include <stdint.h>
+
+#include "kvm_util.h"
+#include "processor.h"
+#include "kselftest.h"
+#include "kmx_util.h"
+
+#define TEST_SLOT	1
+#define TEST_GPA	(1ULL << 32)
+#define TEST_GVA	TEST_GPA
+#define TEST_PAGES	64
+
+static uint64_t stamp(uint64_t i)
+{
+	return 0x6b6d78736d6f6b65ULL ^ (i * 0x9e3779b97f4a7c15ULL);
+}
+
+static void guest_code(void)
+{
+	uint64_t i;
+
+	for (i = 0; i < TEST_PAGES; i++)
+		*(volatile uint64_t *)(TEST_GVA + i * PAGE_SIZE) = stamp(i);
+	for (i = 0; i < TEST_PAGES; i++)
+		GUEST_ASSERT_EQ(*(volatile uint64_t *)(TEST_GVA + i * PAGE_SIZE),
+				stamp(i));
+	GUEST_DONE();
+}
+
+int main(void)
+{
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	struct ucall uc;
+	uint64_t i;
+
+	ksft_print_header();
+	ksft_set_plan(1);
+
+	TEST_ASSERT(kmx_module_visible(),
+		    "kvm-mmu-ext is not loaded, or " KMX_DEBUGFS " is missing");
+
+	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, TEST_GPA,
+				    TEST_SLOT, TEST_PAGES, 0);
+	virt_map(vm, TEST_GVA, TEST_GPA, TEST_PAGES);
+
+	vcpu_run(vcpu);
+	TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_IO);
+	switch (get_ucall(vcpu, &uc)) {
+	case UCALL_DONE:
+		break;
+	case UCALL_ABORT:
+		REPORT_GUEST_ASSERT(uc);
+		break;
+	default:
+		TEST_FAIL("unexpected ucall %lu", uc.cmd);
+	}
+
+	for (i = 0; i < TEST_PAGES; i++)
+		TEST_ASSERT_EQ(*(uint64_t *)addr_gpa2hva(vm, TEST_GPA + i * PAGE_SIZE),
+			       stamp(i));
+
+	kvm_vm_free(vm);
+	ksft_test_result_pass("smoke_test %s\n", kmx_mode());
+	ksft_finished();
+}
