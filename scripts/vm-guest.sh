@@ -64,7 +64,6 @@ load_kvm()
 	tdp) ;;
 	legacy-tdp) tdp_mmu=N ;;
 	shadow) npt=0 ;;
-	stock) ;;
 	esac
 	modprobe -d "$KMX_ROOT" irqbypass || return 1
 	modprobe -d "$KMX_ROOT" ccp || return 1
@@ -88,7 +87,14 @@ run_test()
 	local t=$1 mode=$2 out rc lines
 
 	shift 2
-	out=$(timeout "${KMX_TEST_TIMEOUT:-900}" "$KMX_BUILD/selftests/kmx/$t" "$@" 2>&1)
+	# Tests detect tdp, legacy-tdp and shadow from KVM's parameters; any
+	# other mode (stock) is named for them.
+	case $mode in
+	tdp|legacy-tdp|shadow) unset KMX_MODE ;;
+	*) export KMX_MODE=$mode ;;
+	esac
+	out=$(timeout "${KMX_TEST_TIMEOUT:-900}" \
+		"$KMX_BUILD/selftests/kmx/$t" "$@" 2>&1)
 	rc=$?
 	echo "$out"
 	lines=$(grep -E '^(not )?ok [0-9]+ ' <<<"$out" | sed -E 's/^(not )?ok [0-9]+ /\1ok /')

@@ -11,23 +11,23 @@
 #include "kmx_util.h"
 
 #define TEST_SLOT	1
-#define TEST_GPA	(1ULL << 32)
+#define TEST_GPA	BIT_ULL(32)
 #define TEST_GVA	TEST_GPA
 #define TEST_PAGES	64
 
-static uint64_t stamp(uint64_t i)
+static u64 stamp(u64 i)
 {
 	return 0x6b6d78736d6f6b65ULL ^ (i * 0x9e3779b97f4a7c15ULL);
 }
 
 static void guest_code(void)
 {
-	uint64_t i;
+	u64 i;
 
 	for (i = 0; i < TEST_PAGES; i++)
-		*(volatile uint64_t *)(TEST_GVA + i * PAGE_SIZE) = stamp(i);
+		WRITE_ONCE(*(u64 *)(TEST_GVA + i * PAGE_SIZE), stamp(i));
 	for (i = 0; i < TEST_PAGES; i++)
-		GUEST_ASSERT_EQ(*(volatile uint64_t *)(TEST_GVA + i * PAGE_SIZE),
+		GUEST_ASSERT_EQ(READ_ONCE(*(u64 *)(TEST_GVA + i * PAGE_SIZE)),
 				stamp(i));
 	GUEST_DONE();
 }
@@ -37,7 +37,7 @@ int main(void)
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
 	struct ucall uc;
-	uint64_t i;
+	u64 i;
 
 	ksft_print_header();
 	ksft_set_plan(1);
@@ -63,7 +63,7 @@ int main(void)
 	}
 
 	for (i = 0; i < TEST_PAGES; i++)
-		TEST_ASSERT_EQ(*(uint64_t *)addr_gpa2hva(vm, TEST_GPA + i * PAGE_SIZE),
+		TEST_ASSERT_EQ(*(u64 *)addr_gpa2hva(vm, TEST_GPA + i * PAGE_SIZE),
 			       stamp(i));
 
 	kvm_vm_free(vm);

@@ -11,7 +11,7 @@
 
 /*
  * The MMU mode KVM runs in, as named in TAP result lines: "tdp",
- * "legacy-tdp" or "shadow".
+ * "legacy-tdp" or "shadow", or what the runner set in $KMX_MODE.
  */
 const char *kmx_mode(void);
 

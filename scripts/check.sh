@@ -1,0 +1,110 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# make check: style, every build, DKMS, the models and the VM tests, as one
+# TAP stream.  Ends with "N passed, N failed, N skipped"; exits nonzero on
+# any failure.  Build logs go to build/logs/.
+set -uo pipefail
+. "$(dirname "$0")/config.sh"
+cd "$KMX_TOP" || exit 1
+
+logs=$KMX_BUILD/logs
+mkdir -p "$logs"
+n=0 passed=0 failed=0 skipped=0
+t0=$(date +%s)
+
+tap()
+{
+	local l=$1
+
+	case $l in
+	"ok "*"# SKIP"*) skipped=$((skipped + 1)) ;;
+	"ok "*) passed=$((passed + 1)) ;;
+	"not ok "*) failed=$((failed + 1)) ;;
+	*) echo "$l"; return ;;
+	esac
+	n=$((n + 1))
+	case $l in
+	"not ok "*) echo "not ok $n ${l#not ok }" ;;
+	*) echo "ok $n ${l#ok }" ;;
+	esac
+}
+
+# Run a command whose stdout is unnumbered result lines (and "#" notes).
+lines()
+{
+	local l
+
+	while IFS= read -r l; do
+		tap "$l"
+	done < <("$@" 2>>"$logs/stderr.log")
+}
+
+# Run a build step; one result line, the log's tail as diagnostics.
+step()
+{
+	local name=$1 log
+
+	shift
+	log=$logs/${name// /_}.log
+	if "$@" >"$log" 2>&1; then
+		tap "ok $name"
+	else
+		tap "not ok $name # see $log"
+		tail -n 20 "$log" | sed 's/^/# /'
+	fi
+}
+
+# A run that must fail: the runner's own failure detection under test.
+# $1: result line text, $2: the regex the failure report must match.
+expect_fail()
+{
+	local name=$1 want=$2 out
+
+	shift 2
+	out=$("$@" 2>>"$logs/stderr.log")
+	if [ $? -ne 0 ] && grep -qE "$want" <<<"$out"; then
+		tap "ok $name"
+	else
+		tap "not ok $name # runner did not report the failure"
+		sed 's/^/# /' <<<"$out"
+	fi
+}
+
+echo "TAP version 13"
+bash scripts/deps.sh || { echo "Bail out! cannot install host tools"; exit 1; }
+bash scripts/fetch-kernel.sh >"$logs/fetch.log" 2>&1 ||
+	{ echo "Bail out! cannot fetch the pinned kernel (see $logs/fetch.log)"; cat "$logs/fetch.log"; exit 1; }
+
+lines bash scripts/style.sh
+step "build kvm" bash scripts/build-kvm.sh
+step "build release" make module
+step "build debug" make debug
+step "build stock" make stock
+step "build selftests" bash scripts/build-selftests.sh
+step "dkms_build stock" bash scripts/dkms.sh build
+[ -x selftests/models/run.sh ] || [ -f selftests/models/run.sh ] &&
+	lines bash -c 'bash selftests/models/run.sh | grep -E "^(not )?ok |^#"'
+
+vm()
+{
+	lines bash scripts/vm-run.sh "$@"
+}
+
+smoke="smoke_test"
+vm --name release --flavour release --tests "$smoke"
+vm --name debug --flavour debug --tests "$smoke"
+vm --name stock --flavour stock --modes stock --tests "$smoke"
+
+# The runner must be seen to fail: a WARN panics a panic_on_warn boot, and
+# the dmesg scan catches it in a boot without panic_on_warn.
+expect_fail "runner_detects_splat tdp panic-on-warn" '^not ok vm_boot' \
+	bash scripts/vm-run.sh --name splat-panic --flavour debug --modes tdp \
+	--tests "@inject_warn"
+expect_fail "runner_detects_splat tdp dmesg-scan" '^not ok dmesg_clean' \
+	bash scripts/vm-run.sh --name splat-scan --flavour debug --modes tdp \
+	--tests "@inject_warn" --no-panic-on-warn
+
+echo "1..$n"
+echo "# make check took $(( $(date +%s) - t0 ))s"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ] && [ "$n" -gt 0 ]
