@@ -18,6 +18,13 @@ static int build_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(build);
 
+static int stats_show(struct seq_file *m, void *v)
+{
+	seq_printf(m, "vms_destroyed: %ld\n", atomic_long_read(&kmx_vms_destroyed));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(stats);
+
 #ifdef KVM_MMU_EXT_DEBUG
 /*
  * Writing 1 makes the module WARN once.  It exists only in debug builds,
@@ -37,6 +44,7 @@ int kmx_debugfs_init(void)
 {
 	kmx_debugfs_root = debugfs_create_dir("kvm-mmu-ext", NULL);
 	debugfs_create_file("build", 0444, kmx_debugfs_root, NULL, &build_fops);
+	debugfs_create_file("stats", 0444, kmx_debugfs_root, NULL, &stats_fops);
 #ifdef KVM_MMU_EXT_DEBUG
 	debugfs_create_file_unsafe("inject_warn", 0200, kmx_debugfs_root, NULL,
 				   &inject_warn_fops);

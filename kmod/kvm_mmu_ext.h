@@ -6,6 +6,7 @@
 #define _KVM_MMU_EXT_H
 
 #include <linux/debugfs.h>
+#include <linux/atomic.h>
 #include <linux/types.h>
 
 /* True in the FULL build, against a KVM patched with patches/. */
@@ -40,6 +41,7 @@ enum kmx_fastpf_scheme {
 
 extern const char * const kmx_fastpf_scheme_names[KMX_FASTPF_NR];
 extern struct dentry *kmx_debugfs_root;
+extern atomic_long_t kmx_vms_destroyed;
 
 int kmx_debugfs_init(void);
 void kmx_debugfs_exit(void);

@@ -11,6 +11,9 @@
 
 #include "kvm_mmu_ext.h"
 
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
 #ifdef KVM_MMU_EXT_FULL
 #include "mmu.h"
 #endif
@@ -48,9 +51,14 @@ module_param_cb(fastpf_scheme, &fastpf_scheme_ops, &fastpf_scheme, 0644);
 MODULE_PARM_DESC(fastpf_scheme,
 		 "default fast page fault scheme: off, mmu-writable, lock-bit, two-bit");
 
+atomic_long_t kmx_vms_destroyed;
+
 #ifdef KVM_MMU_EXT_FULL
 static void kmx_vm_destroy(struct kvm *kvm)
 {
+	long n = atomic_long_inc_return(&kmx_vms_destroyed);
+
+	trace_kmx_vm_destroy(kvm->userspace_pid, n);
 }
 
 static const struct kvm_mmu_ext_ops kmx_ops = {

@@ -17,3 +17,31 @@ kmx_step_show()
 	grep -r . /sys/kernel/debug/kvm-mmu-ext/ 2>/dev/null
 	result "ok show $1"
 }
+
+# make demo: run a guest under trace-cmd, then show the module's counters
+# and an excerpt of the kvm_mmu_ext events.
+kmx_step_demo()
+{
+	local d=/tmp/kmx-demo
+
+	mkdir -p $d && cd $d || return
+	echo "kmx-demo: ==== kvm-mmu-ext loaded (/sys/kernel/debug/kvm-mmu-ext/build)"
+	grep . /sys/kernel/debug/kvm-mmu-ext/build | sed 's/^/kmx-demo:   /'
+	echo "kmx-demo: ==== trace-cmd record -e kvm_mmu_ext -e kvm:kvm_page_fault -- smoke_test"
+	trace-cmd record -q -e kvm_mmu_ext -e kvm:kvm_page_fault \
+		"$KMX_BUILD/selftests/kmx/smoke_test" 2>&1 | sed 's/^/kmx-demo:   /'
+	echo "kmx-demo: ==== counters (/sys/kernel/debug/kvm-mmu-ext/stats)"
+	sed 's/^/kmx-demo:   /' /sys/kernel/debug/kvm-mmu-ext/stats
+	echo "kmx-demo: ==== trace-cmd report (excerpt)"
+	{
+		trace-cmd report 2>/dev/null | grep -E 'kvm_page_fault' | head -n 4
+		trace-cmd report 2>/dev/null | grep -E 'kmx_' | head -n 4
+	} | sed 's/^/kmx-demo:   /'
+	echo "kmx-demo:   ... $(trace-cmd report 2>/dev/null | grep -c kvm_page_fault) kvm_page_fault events, $(trace-cmd report 2>/dev/null | grep -c kmx_) kvm_mmu_ext events"
+	cd / || return
+	if trace-cmd report -i $d/trace.dat 2>/dev/null | grep -q kmx_vm_destroy; then
+		result "ok demo $1"
+	else
+		result "not ok demo $1 # no kvm_mmu_ext event recorded"
+	fi
+}
