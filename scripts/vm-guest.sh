@@ -19,7 +19,8 @@ done
 mount -t tmpfs tmpfs /run
 mount -t debugfs debugfs /sys/kernel/debug
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
-mount -t tmpfs tmpfs /tmp
+# No tmpfs over /tmp: the repository or the cache may live there, and the
+# overlay already makes it writable.
 mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
 echo 1 >/proc/sys/kernel/sysrq
 
