@@ -6,6 +6,7 @@
 #include <linux/seq_file.h>
 
 #include "kvm_mmu_ext.h"
+#include "vm.h"
 
 struct dentry *kmx_debugfs_root;
 
@@ -24,6 +25,34 @@ static int stats_show(struct seq_file *m, void *v)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(stats);
+
+static int policy_show(struct seq_file *m, void *v)
+{
+	struct kmx_vm *vm = m->private;
+
+	mutex_lock(&vm->lock);
+	seq_printf(m, "fastpf_scheme: %s\n",
+		   kmx_fastpf_scheme_names[vm->policy.fastpf_scheme]);
+	seq_printf(m, "apf_policy: %u\n", vm->policy.apf_policy);
+	seq_printf(m, "apf_threshold_us: %u\n", vm->policy.apf_threshold_us);
+	seq_printf(m, "rmap_nolock: %d\n", vm->policy.rmap_nolock);
+	mutex_unlock(&vm->lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(policy);
+
+/**
+ * kmx_vm_debugfs_init() - create /sys/kernel/debug/kvm-mmu-ext/<pid>-<vmfd>/
+ * @vm: the VM; the directory is removed by the handle's release
+ */
+void kmx_vm_debugfs_init(struct kmx_vm *vm)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "%d-%d", vm->owner_pid, vm->vm_fd);
+	vm->debugfs = debugfs_create_dir(name, kmx_debugfs_root);
+	debugfs_create_file("policy", 0444, vm->debugfs, vm, &policy_fops);
+}
 
 #ifdef KVM_MMU_EXT_DEBUG
 /*

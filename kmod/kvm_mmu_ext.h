@@ -8,6 +8,7 @@
 #include <linux/debugfs.h>
 #include <linux/atomic.h>
 #include <linux/types.h>
+#include <uapi/linux/kvm_mmu_ext.h>
 
 /* True in the FULL build, against a KVM patched with patches/. */
 #ifdef KVM_MMU_EXT_FULL
@@ -32,10 +33,10 @@
  * @KMX_FASTPF_NR:		number of schemes
  */
 enum kmx_fastpf_scheme {
-	KMX_FASTPF_OFF,
-	KMX_FASTPF_MMU_WRITABLE,
-	KMX_FASTPF_LOCK_BIT,
-	KMX_FASTPF_TWO_BIT,
+	KMX_FASTPF_OFF		= KMX_FASTPF_SCHEME_OFF,
+	KMX_FASTPF_MMU_WRITABLE	= KMX_FASTPF_SCHEME_MMU_WRITABLE,
+	KMX_FASTPF_LOCK_BIT	= KMX_FASTPF_SCHEME_LOCK_BIT,
+	KMX_FASTPF_TWO_BIT	= KMX_FASTPF_SCHEME_TWO_BIT,
 	KMX_FASTPF_NR,
 };
 
@@ -45,5 +46,7 @@ extern atomic_long_t kmx_vms_destroyed;
 
 int kmx_debugfs_init(void);
 void kmx_debugfs_exit(void);
+int kmx_dev_init(void);
+void kmx_dev_exit(void);
 
 #endif /* _KVM_MMU_EXT_H */

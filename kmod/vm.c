@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kvm-mmu-ext: KMX_ATTACH and the per-VM handle.
+ *
+ * Lifetime: the handle takes a reference on the VM with kvm_get_kvm(), so
+ * the VM is destroyed at the earliest when the last handle closes, and the
+ * per-VM state is freed by that close, before the reference is dropped.
+ * The vm_destroy hook therefore never sees a VM that still has state, in
+ * whichever order userspace closes the VM fd and the handle.  An open
+ * handle also pins the module (fops.owner), so rmmod fails with -EBUSY.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/kvm_host.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "kvm_mmu_ext.h"
+#include "vm.h"
+#include "trace.h"
+
+static LIST_HEAD(kmx_vms);
+static DEFINE_MUTEX(kmx_vms_lock);
+
+static struct kmx_vm *kmx_vm_find(struct kvm *kvm)
+{
+	struct kmx_vm *vm;
+
+	lockdep_assert_held(&kmx_vms_lock);
+	list_for_each_entry(vm, &kmx_vms, node)
+		if (vm->kvm == kvm)
+			return vm;
+	return NULL;
+}
+
+/**
+ * kmx_policy_check() - validate a policy from userspace
+ * @p: the policy; only the fields named in @p->flags are checked
+ *
+ * Return: 0, -EINVAL for an unknown flag or value, or -EOPNOTSUPP for a
+ * policy that needs the KVM hooks in a build without them.
+ */
+int kmx_policy_check(const struct kmx_policy *p)
+{
+	if (p->flags & ~KMX_POLICY_ALL)
+		return -EINVAL;
+	if (p->flags & KMX_POLICY_FASTPF) {
+		if (p->fastpf_scheme >= KMX_FASTPF_NR)
+			return -EINVAL;
+		if (!KMX_HAVE_HOOKS && p->fastpf_scheme != KMX_FASTPF_SCHEME_OFF)
+			return -EOPNOTSUPP;
+	}
+	if (p->flags & KMX_POLICY_APF) {
+		if (p->apf_policy > KMX_APF_POLICY_THRESHOLD)
+			return -EINVAL;
+		if (p->apf_policy != KMX_APF_POLICY_THRESHOLD && p->apf_threshold_us)
+			return -EINVAL;
+		if (!KMX_HAVE_HOOKS && p->apf_policy != KMX_APF_POLICY_KVM)
+			return -EOPNOTSUPP;
+	}
+	if (p->flags & KMX_POLICY_RMAP_NOLOCK) {
+		if (p->rmap_nolock > 1)
+			return -EINVAL;
+		if (!KMX_HAVE_HOOKS && p->rmap_nolock)
+			return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+/*
+ * Copy an extensible ioctl argument whose first member is its size.
+ * Smaller than @min: -EINVAL; larger than @ksize with non-zero tail: -E2BIG.
+ */
+static int kmx_copy_arg(void *dst, size_t ksize, size_t min,
+			const void __user *uarg)
+{
+	u32 usize;
+
+	if (get_user(usize, (const u32 __user *)uarg))
+		return -EFAULT;
+	if (usize < min)
+		return -EINVAL;
+	return copy_struct_from_user(dst, ksize, uarg, usize);
+}
+
+static long kmx_set_policy(struct kmx_vm *vm, const struct kmx_policy __user *uarg)
+{
+	struct kmx_policy p;
+	int r;
+
+	r = kmx_copy_arg(&p, sizeof(p), sizeof(p), uarg);
+	if (r)
+		return r;
+	r = kmx_policy_check(&p);
+	if (r)
+		return r;
+
+	mutex_lock(&vm->lock);
+	if (p.flags & KMX_POLICY_FASTPF)
+		vm->policy.fastpf_scheme = p.fastpf_scheme;
+	if (p.flags & KMX_POLICY_APF) {
+		vm->policy.apf_policy = p.apf_policy;
+		vm->policy.apf_threshold_us = p.apf_threshold_us;
+	}
+	if (p.flags & KMX_POLICY_RMAP_NOLOCK)
+		vm->policy.rmap_nolock = p.rmap_nolock;
+	trace_kmx_set_policy(vm->owner_pid, vm->policy.fastpf_scheme,
+			     vm->policy.apf_policy, vm->policy.rmap_nolock);
+	mutex_unlock(&vm->lock);
+	return 0;
+}
+
+static long kmx_get_policy(struct kmx_vm *vm, struct kmx_policy __user *uarg)
+{
+	struct kmx_policy p;
+	int r;
+
+	r = kmx_copy_arg(&p, sizeof(p), sizeof(p), uarg);
+	if (r)
+		return r;
+	if (p.flags)
+		return -EINVAL;
+
+	mutex_lock(&vm->lock);
+	p.flags = KMX_POLICY_ALL;
+	p.fastpf_scheme = vm->policy.fastpf_scheme;
+	p.apf_policy = vm->policy.apf_policy;
+	p.apf_threshold_us = vm->policy.apf_threshold_us;
+	p.rmap_nolock = vm->policy.rmap_nolock;
+	mutex_unlock(&vm->lock);
+
+	p.size = sizeof(p);
+	return copy_to_user(uarg, &p, sizeof(p)) ? -EFAULT : 0;
+}
+
+static long kmx_vm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct kmx_vm *vm = file->private_data;
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case KMX_SET_POLICY:
+		return kmx_set_policy(vm, uarg);
+	case KMX_GET_POLICY:
+		return kmx_get_policy(vm, uarg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static int kmx_vm_release(struct inode *inode, struct file *file)
+{
+	struct kmx_vm *vm = file->private_data;
+
+	mutex_lock(&kmx_vms_lock);
+	list_del(&vm->node);
+	mutex_unlock(&kmx_vms_lock);
+
+	debugfs_remove_recursive(vm->debugfs);
+	trace_kmx_detach(vm->owner_pid, vm->vm_fd);
+	/* Last: this may destroy the VM and run the vm_destroy hook. */
+	kvm_put_kvm(vm->kvm);
+	kfree(vm);
+	return 0;
+}
+
+static const struct file_operations kmx_vm_fops = {
+	.owner		= THIS_MODULE,
+	.unlocked_ioctl	= kmx_vm_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.release	= kmx_vm_release,
+	.llseek		= noop_llseek,
+};
+
+/**
+ * kmx_attach() - KMX_ATTACH: create the per-VM handle of a KVM VM
+ * @uarg: struct kmx_attach from userspace
+ *
+ * Return: the handle fd, or -EFAULT, -EINVAL (bad size, flags or padding,
+ * or @vm_fd is not a KVM VM), -E2BIG (unknown non-zero tail), -EBADF (no
+ * such fd), -EPERM (caller is not the VM's owner), -EBUSY (the VM already
+ * has a handle) or -ENOMEM.
+ */
+long kmx_attach(const struct kmx_attach __user *uarg)
+{
+	struct kmx_attach a;
+	struct kmx_vm *vm;
+	struct kvm *kvm;
+	int r;
+
+	r = kmx_copy_arg(&a, sizeof(a), sizeof(a), uarg);
+	if (r)
+		return r;
+	if (a.flags || a.pad)
+		return -EINVAL;
+
+	CLASS(fd, f)(a.vm_fd);
+	if (fd_empty(f))
+		return -EBADF;
+	if (!file_is_kvm(fd_file(f)))
+		return -EINVAL;
+	kvm = fd_file(f)->private_data;
+	/* The page-track API refuses other mms; so do we, for all features. */
+	if (kvm->mm != current->mm)
+		return -EPERM;
+
+	vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
+	if (!vm)
+		return -ENOMEM;
+	vm->kvm = kvm;
+	mutex_init(&vm->lock);
+	vm->policy = kmx_default_policy;
+	vm->owner_pid = task_tgid_nr(current);
+	vm->vm_fd = a.vm_fd;
+
+	mutex_lock(&kmx_vms_lock);
+	if (kmx_vm_find(kvm)) {
+		mutex_unlock(&kmx_vms_lock);
+		kfree(vm);
+		return -EBUSY;
+	}
+	/* Safe: the fd we hold keeps the VM alive until we take our ref. */
+	kvm_get_kvm(kvm);
+	list_add(&vm->node, &kmx_vms);
+	mutex_unlock(&kmx_vms_lock);
+
+	kmx_vm_debugfs_init(vm);
+	r = anon_inode_getfd("kvm-mmu-ext-vm", &kmx_vm_fops, vm, O_RDWR | O_CLOEXEC);
+	if (r < 0) {
+		mutex_lock(&kmx_vms_lock);
+		list_del(&vm->node);
+		mutex_unlock(&kmx_vms_lock);
+		debugfs_remove_recursive(vm->debugfs);
+		kvm_put_kvm(kvm);
+		kfree(vm);
+		return r;
+	}
+	trace_kmx_attach(vm->owner_pid, vm->vm_fd);
+	return r;
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kvm-mmu-ext: per-VM state, created by KMX_ATTACH.
+ */
+#ifndef _KVM_MMU_EXT_VM_H
+#define _KVM_MMU_EXT_VM_H
+
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <uapi/linux/kvm_mmu_ext.h>
+
+struct kvm;
+struct file;
+
+/**
+ * struct kmx_policy_state - the policy of one VM, or the global defaults
+ * @fastpf_scheme:	a KMX_FASTPF_SCHEME_* value
+ * @apf_policy:		a KMX_APF_POLICY_* value
+ * @apf_threshold_us:	threshold of KMX_APF_POLICY_THRESHOLD
+ * @rmap_nolock:	zap deleted memslots' rmaps without mmu_lock
+ */
+struct kmx_policy_state {
+	u32 fastpf_scheme;
+	u32 apf_policy;
+	u32 apf_threshold_us;
+	bool rmap_nolock;
+};
+
+/**
+ * struct kmx_vm - what the module keeps for one attached VM
+ * @kvm:	the VM; the handle holds a reference, so it outlives the handle
+ * @node:	in kmx_vms, under kmx_vms_lock
+ * @lock:	serialises policy updates
+ * @policy:	this VM's policy
+ * @owner_pid:	pid of the process that attached
+ * @vm_fd:	the VM fd number in that process, for the debugfs name
+ * @debugfs:	/sys/kernel/debug/kvm-mmu-ext/<pid>-<vmfd>/
+ */
+struct kmx_vm {
+	struct kvm *kvm;
+	struct list_head node;
+	struct mutex lock;	/* serialises policy updates */
+	struct kmx_policy_state policy;
+	pid_t owner_pid;
+	int vm_fd;
+	struct dentry *debugfs;
+};
+
+extern struct kmx_policy_state kmx_default_policy;
+
+long kmx_attach(const struct kmx_attach __user *uarg);
+int kmx_policy_check(const struct kmx_policy *p);
+void kmx_vm_debugfs_init(struct kmx_vm *vm);
+
+#endif /* _KVM_MMU_EXT_VM_H */
