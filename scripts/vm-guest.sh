@@ -35,8 +35,10 @@ finish()
 {
 	echo "kmx-done" >&3
 	sync
+	# reboot(2) itself: PID 1 must never return, or the kernel panics.
+	/bin/busybox poweroff -f
 	echo o >/proc/sysrq-trigger
-	sleep 60
+	while :; do sleep 60; done
 }
 
 # shellcheck source=/dev/null

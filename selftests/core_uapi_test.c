@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * core_uapi_test: every bad input to /dev/kvm-mmu-ext and to a per-VM
+ * handle gets its documented errno, never a WARN or an oops (the runner
+ * scans dmesg after the test), and the good paths work.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kvm_util.h"
+#include "processor.h"
+#include "kselftest.h"
+#include "kmx_util.h"
+#include "uapi/linux/kvm_mmu_ext.h"
+
+#define KMX_DEV		"/dev/kvm-mmu-ext"
+
+static const char *mode;
+static bool have_hooks;
+
+/* One TAP line: the call failed with exactly @want. */
+static void expect_errno(const char *name, long r, int want)
+{
+	int err = errno;
+
+	ksft_test_result(r == -1 && err == want, "core_uapi_test %s %s\n", mode, name);
+	if (r != -1 || err != want)
+		ksft_print_msg("%s: got %ld, errno %d (%s); want errno %d (%s)\n",
+			       name, r, r == -1 ? err : 0, r == -1 ? strerror(err) : "-",
+			       want, strerror(want));
+}
+
+static void expect_ok(const char *name, bool ok)
+{
+	ksft_test_result(ok, "core_uapi_test %s %s\n", mode, name);
+}
+
+static long attach(int dev, u32 size, u32 flags, int vm_fd, u32 pad)
+{
+	struct {
+		struct kmx_attach a;
+		u64 tail;
+	} arg = { { size, flags, vm_fd, pad }, 0 };
+
+	return ioctl(dev, KMX_ATTACH, &arg);
+}
+
+static long set_policy(int h, u32 flags, u32 scheme, u32 apf, u32 thr, u32 rmap)
+{
+	struct kmx_policy p = {
+		.size = sizeof(p), .flags = flags, .fastpf_scheme = scheme,
+		.apf_policy = apf, .apf_threshold_us = thr, .rmap_nolock = rmap,
+	};
+
+	return ioctl(h, KMX_SET_POLICY, &p);
+}
+
+static bool file_has(const char *path, const char *needle)
+{
+	char buf[4096];
+	size_t n;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return strstr(buf, needle);
+}
+
+static void test_device(int dev, struct kvm_vm *vm, struct kvm_vcpu *vcpu)
+{
+	struct {
+		struct kmx_attach a;
+		u64 tail;
+	} big = { { sizeof(big), 0, vm->fd, 0 }, 1 };
+	int null_fd = open("/dev/null", O_RDONLY);
+	int kvm_fd = open_kvm_dev_path_or_exit();
+
+	expect_ok("api-version", ioctl(dev, KMX_GET_API_VERSION, 0) == KMX_API_VERSION);
+	expect_errno("api-version-arg", ioctl(dev, KMX_GET_API_VERSION, 1), EINVAL);
+	expect_errno("dev-unknown-ioctl", ioctl(dev, _IO(KMX_IOCTL_TYPE, 0x7f), 0), ENOTTY);
+	expect_errno("dev-kvm-ioctl", ioctl(dev, KVM_GET_API_VERSION, 0), ENOTTY);
+	expect_errno("attach-null", ioctl(dev, KMX_ATTACH, NULL), EFAULT);
+	expect_errno("attach-bad-pointer", ioctl(dev, KMX_ATTACH, (void *)8), EFAULT);
+	expect_errno("attach-size-0", attach(dev, 0, 0, vm->fd, 0), EINVAL);
+	expect_errno("attach-size-short",
+		     attach(dev, sizeof(struct kmx_attach) - 1, 0, vm->fd, 0), EINVAL);
+	expect_errno("attach-nonzero-tail", ioctl(dev, KMX_ATTACH, &big), E2BIG);
+	expect_errno("attach-flags", attach(dev, sizeof(struct kmx_attach), 1, vm->fd, 0),
+		     EINVAL);
+	expect_errno("attach-flags-high",
+		     attach(dev, sizeof(struct kmx_attach), 1U << 31, vm->fd, 0), EINVAL);
+	expect_errno("attach-pad", attach(dev, sizeof(struct kmx_attach), 0, vm->fd, 1),
+		     EINVAL);
+	expect_errno("attach-fd-negative",
+		     attach(dev, sizeof(struct kmx_attach), 0, -1, 0), EBADF);
+	expect_errno("attach-fd-closed",
+		     attach(dev, sizeof(struct kmx_attach), 0, 1000, 0), EBADF);
+	expect_errno("attach-fd-devnull",
+		     attach(dev, sizeof(struct kmx_attach), 0, null_fd, 0), EINVAL);
+	expect_errno("attach-fd-dev-kvm",
+		     attach(dev, sizeof(struct kmx_attach), 0, kvm_fd, 0), EINVAL);
+	expect_errno("attach-fd-vcpu",
+		     attach(dev, sizeof(struct kmx_attach), 0, vcpu->fd, 0), EINVAL);
+	expect_errno("attach-fd-self",
+		     attach(dev, sizeof(struct kmx_attach), 0, dev, 0), EINVAL);
+	close(null_fd);
+	close(kvm_fd);
+}
+
+/* A forked child has another mm than the VM's owner. */
+static void test_not_owner(int dev, struct kvm_vm *vm)
+{
+	int status;
+	pid_t pid = fork();
+
+	TEST_ASSERT(pid >= 0, "fork");
+	if (!pid) {
+		long r = attach(dev, sizeof(struct kmx_attach), 0, vm->fd, 0);
+
+		_exit(r == -1 && errno == EPERM ? 0 : 1);
+	}
+	TEST_ASSERT(waitpid(pid, &status, 0) == pid, "waitpid");
+	expect_ok("attach-not-owner-eperm", WIFEXITED(status) && !WEXITSTATUS(status));
+}
+
+static void test_handle(int dev, struct kvm_vm *vm)
+{
+	struct kmx_policy p = { .size = sizeof(p) };
+	char path[128];
+	int h, h2;
+
+	h = attach(dev, sizeof(struct kmx_attach), 0, vm->fd, 0);
+	expect_ok("attach", h >= 0);
+	TEST_ASSERT(h >= 0, "KMX_ATTACH failed, errno %d", errno);
+	expect_ok("handle-cloexec", fcntl(h, F_GETFD) & FD_CLOEXEC);
+	expect_errno("attach-twice", attach(dev, sizeof(struct kmx_attach), 0, vm->fd, 0),
+		     EBUSY);
+
+	expect_errno("handle-unknown-ioctl", ioctl(h, _IO(KMX_IOCTL_TYPE, 0x7f), 0), ENOTTY);
+	expect_errno("handle-attach-ioctl",
+		     attach(h, sizeof(struct kmx_attach), 0, vm->fd, 0), ENOTTY);
+	expect_errno("policy-null", ioctl(h, KMX_SET_POLICY, NULL), EFAULT);
+	expect_errno("policy-flags", set_policy(h, 1U << 7, 0, 0, 0, 0), EINVAL);
+	expect_errno("policy-scheme", set_policy(h, KMX_POLICY_FASTPF, 99, 0, 0, 0), EINVAL);
+	expect_errno("policy-apf", set_policy(h, KMX_POLICY_APF, 0, 99, 0, 0), EINVAL);
+	expect_errno("policy-apf-threshold-unused",
+		     set_policy(h, KMX_POLICY_APF, 0, KMX_APF_POLICY_KVM, 5, 0), EINVAL);
+	expect_errno("policy-rmap", set_policy(h, KMX_POLICY_RMAP_NOLOCK, 0, 0, 0, 2), EINVAL);
+	p.size = 4;
+	expect_errno("policy-size-short", ioctl(h, KMX_SET_POLICY, &p), EINVAL);
+	p.size = sizeof(p);
+	p.flags = 1;
+	expect_errno("get-policy-flags", ioctl(h, KMX_GET_POLICY, &p), EINVAL);
+
+	if (have_hooks) {
+		expect_ok("policy-set",
+			  !set_policy(h, KMX_POLICY_ALL, KMX_FASTPF_SCHEME_LOCK_BIT,
+				      KMX_APF_POLICY_THRESHOLD, 100, 1));
+	} else {
+		expect_errno("policy-needs-hooks",
+			     set_policy(h, KMX_POLICY_FASTPF, KMX_FASTPF_SCHEME_LOCK_BIT,
+					0, 0, 0), EOPNOTSUPP);
+		expect_ok("policy-set",
+			  !set_policy(h, KMX_POLICY_ALL, KMX_FASTPF_SCHEME_OFF,
+				      KMX_APF_POLICY_KVM, 0, 0));
+	}
+	memset(&p, 0, sizeof(p));
+	p.size = sizeof(p);
+	expect_ok("policy-get", !ioctl(h, KMX_GET_POLICY, &p) &&
+		  p.flags == KMX_POLICY_ALL &&
+		  p.fastpf_scheme == (have_hooks ? KMX_FASTPF_SCHEME_LOCK_BIT : 0) &&
+		  p.apf_policy == (have_hooks ? KMX_APF_POLICY_THRESHOLD : KMX_APF_POLICY_KVM) &&
+		  p.apf_threshold_us == (have_hooks ? 100 : 0) &&
+		  p.rmap_nolock == have_hooks);
+
+	snprintf(path, sizeof(path), KMX_DEBUGFS "/%d-%d/policy", getpid(), vm->fd);
+	expect_ok("debugfs-policy", file_has(path, have_hooks ? "lock-bit" : "off"));
+
+	/* Handle before VM: the state goes, so the VM can attach again. */
+	close(h);
+	expect_ok("debugfs-gone", access(path, F_OK) && errno == ENOENT);
+	h2 = attach(dev, sizeof(struct kmx_attach), 0, vm->fd, 0);
+	expect_ok("reattach-after-close", h2 >= 0);
+	close(h2);
+}
+
+/* VM before handle: the handle keeps working until it is closed. */
+static void test_vm_closed_first(int dev)
+{
+	struct kmx_policy p = { .size = sizeof(p) };
+	struct kvm_vm *vm = vm_create_barebones();
+	int h = attach(dev, sizeof(struct kmx_attach), 0, vm->fd, 0);
+
+	TEST_ASSERT(h >= 0, "KMX_ATTACH failed, errno %d", errno);
+	kvm_vm_free(vm);
+	expect_ok("vm-closed-first", !ioctl(h, KMX_GET_POLICY, &p));
+	close(h);
+}
+
+static void test_params(void)
+{
+	const char *path = "/sys/module/kvm_mmu_ext/parameters/fastpf_scheme";
+	int fd = open(path, O_WRONLY);
+
+	TEST_ASSERT(fd >= 0, "open %s", path);
+	expect_errno("param-bad-scheme", write(fd, "bogus", 5), EINVAL);
+	if (have_hooks) {
+		expect_ok("param-scheme-set", write(fd, "two-bit", 7) == 7 &&
+			  write(fd, "mmu-writable", 12) == 12);
+	} else {
+		expect_errno("param-scheme-needs-hooks", write(fd, "two-bit", 7),
+			     EOPNOTSUPP);
+	}
+	close(fd);
+	fd = open("/sys/module/kvm_mmu_ext/parameters/rmap_nolock", O_WRONLY);
+	expect_errno("param-bad-bool", write(fd, "maybe", 5), EINVAL);
+	close(fd);
+}
+
+int main(void)
+{
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	int dev;
+
+	mode = kmx_mode();
+	ksft_print_header();
+	TEST_ASSERT(kmx_module_visible(), "kvm-mmu-ext is not loaded");
+	have_hooks = file_has(KMX_DEBUGFS "/build", "hooks: available");
+	dev = open(KMX_DEV, O_RDWR);
+	TEST_ASSERT(dev >= 0, "open " KMX_DEV ": %s", strerror(errno));
+
+	vm = vm_create_with_one_vcpu(&vcpu, NULL);
+	test_device(dev, vm, vcpu);
+	test_not_owner(dev, vm);
+	test_handle(dev, vm);
+	kvm_vm_free(vm);
+	test_vm_closed_first(dev);
+	test_params();
+	close(dev);
+	ksft_set_plan(ksft_test_num());
+	ksft_finished();
+}
