@@ -45,7 +45,7 @@ finish()
 . "$plan" || { result "not ok plan $plan # cannot read"; finish; }
 . "$KMX_TOP/scripts/config.sh"
 
-SPLAT_RE='WARNING:|BUG[: ]|Oops|general protection|Call Trace|lockdep|KASAN|refcount_t:|UBSAN|Poison overwritten|list_(add|del) corruption'
+SPLAT_RE='WARNING:|\bBUG[: ]|Oops|general protection|Call Trace|lockdep|KASAN|refcount_t:|UBSAN|Poison overwritten|list_(add|del) corruption'
 
 # Print the splat lines of the kernel log since the last call, minus the
 # expected ones (KMX_ALLOW, an extended regex, for negative controls).

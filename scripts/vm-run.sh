@@ -120,7 +120,7 @@ while read -r l; do
 done < <(tr -d '\r' <"$results")
 
 # A second line of defence, on the host: splats on the console.
-splats=$(grep -aE 'WARNING:|BUG[: ]|Oops|general protection|Call Trace|lockdep|KASAN|refcount_t:|Kernel panic' "$console" | tr -d '\r' || true)
+splats=$(grep -aE 'WARNING:|\bBUG[: ]|Oops|general protection|Call Trace|lockdep|KASAN|refcount_t:|Kernel panic' "$console" | tr -d '\r' || true)
 [ -n "$allow" ] && splats=$(grep -vE "$allow" <<<"$splats" || true)
 if ! tr -d '\r' <"$results" | grep -qx 'kmx-done'; then
 	why="no completion marker (qemu exit $qrc after ${elapsed}s)"
