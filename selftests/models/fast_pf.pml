@@ -85,6 +85,10 @@
  *                        3-vCPU "OOPS" timeline.
  *   SCHEME_NO_WP_CHECK   6.12 cmpxchg without the is_mmu_writable_spte()
  *                        check.
+ *   SCHEME_MARK_FIRST    6.12 with mark_page_dirty_in_slot() moved before
+ *                        the cmpxchg: the control that shows P1 can fail
+ *                        (a harvest between the mark and the cmpxchg
+ *                        leaves a writable spte with a clean bitmap).
  *
  * PROMELA VARIABLE  ->  C (6.12 names)
  *   spte            *sptep, the leaf spte of the gfn; bits:
@@ -133,7 +137,8 @@
 
 #if !defined(SCHEME_MMU_WRITABLE) && !defined(SCHEME_LOCK_BIT) && \
     !defined(SCHEME_TWO_BIT) && !defined(SCHEME_PLAIN_STORE) && \
-    !defined(SCHEME_IDENT_BYTE) && !defined(SCHEME_NO_WP_CHECK)
+    !defined(SCHEME_IDENT_BYTE) && !defined(SCHEME_NO_WP_CHECK) && \
+    !defined(SCHEME_MARK_FIRST)
 #define SCHEME_MMU_WRITABLE
 #endif
 
@@ -409,7 +414,7 @@ inline fast_page_fault()
 		fi
 	fi;
 #else
-	/* SCHEME_MMU_WRITABLE, SCHEME_PLAIN_STORE, SCHEME_NO_WP_CHECK */
+	/* MMU_WRITABLE, PLAIN_STORE, NO_WP_CHECK, MARK_FIRST */
 	do
 	:: s = spte;					/* fast_pf_get_last_sptep() */
 		if
@@ -428,6 +433,9 @@ inline fast_page_fault()
 		ret = RET_PF_FIXED;
 		break
 #else
+#ifdef SCHEME_MARK_FIRST
+		dirty = 1;				/* marked too early */
+#endif
 		atomic {				/* try_cmpxchg64() */
 			if
 			:: spte == s -> spte = s | W; ok = 1
@@ -436,7 +444,9 @@ inline fast_page_fault()
 		};
 		if
 		:: ok ->
+#ifndef SCHEME_MARK_FIRST
 			dirty = 1;			/* mark_page_dirty_in_slot() */
+#endif
 			ret = RET_PF_FIXED;
 			break
 		:: !ok && retry < MAX_RETRY -> retry++

@@ -48,8 +48,9 @@
  *         (smp_mb(); spin while being_unmapped_rmap == rmapp); the notifier
  *         is kvm_unmap_invalid_rmapp() = __kvm_unmap_invalid_rmapp() +
  *         sync_being_unmapped_rmap().  pte_list_clear_concurrently() only
- *         resets entries to PTE_LIST_SPTE_SKIP; descs are freed after the
- *         slot is gone (not modelled: no path can reach them then).
+ *         resets entries to PTE_LIST_SPTE_SKIP, so no desc is freed while
+ *         the slot is being unmapped (when they are freed afterwards is not
+ *         in the posted hunk and is not modelled).
  *   Variants of it that are NOT the thread's code:
  *   VARIANT_BU_SYNCALWAYS    drop_spte() calls sync_being_unmapped_rmap()
  *         even when it found the spte already clear.  The repaired base of
@@ -72,7 +73,8 @@
  *         KVM_RMAP_LOCKED in rmap_head->val, as upstream 6.15;
  *         kvm_rmap_unlock(): store-release of the new value).  The walker
  *         (preemption disabled) brackets each head with
- *         atomic_inc()/atomic_dec() of kvm->arch.mmu_ext_rmap_walkers
+ *         atomic_inc()/atomic_dec() of a per-VM walker count that the patch
+ *         adds (called kvm->arch.mmu_ext_rmap_walkers here)
  *         (smp_mb__after_atomic()/smp_mb__before_atomic()), clears sptes with
  *         xchg and removes an entry only if its own xchg found the spte
  *         present.  kvm_mmu_commit_zap_page() waits for the walker count to
@@ -176,6 +178,7 @@
 #define SPTE(k)		(SPTE0 + (k))
 #define SP_OF(k)	((k) == 1 -> 1 : 0)
 #define H_OF(k)		((k) == 2 -> 1 : 0)
+#define IS_SPTE(v)	((v) >= 1 && (v) <= 3)
 
 /* rmap values */
 #define EMPTY	0
@@ -201,17 +204,15 @@ byte nr_done;
 	assert(!((a) >= SPTE0 && (a) < SPTE0 + 3 && sp_freed[SP_OF((a) - SPTE0)])); \
 	assert(!((a) >= DE0 && (a) <= DCNT && desc_freed))
 #define CHECK_SPTE(k)	assert(!sp_freed[SP_OF(k)])
-#define CHECK_DESC()	assert(!desc_freed)
 #else
 #define CHECK_ADDR(a)	skip
 #define CHECK_SPTE(k)	skip
-#define CHECK_DESC()	skip
 #endif
 
-/* plain store: goes to CPU c's store buffer */
+/* plain store: goes to CPU c's store buffer (waits while it is full) */
 inline st(c, a, v)
 {
-	atomic {
+	d_step {
 		sb_n[c] < SBN ->
 		CHECK_ADDR(a);
 		sb_a[c * SBN + sb_n[c]] = a;
@@ -220,20 +221,13 @@ inline st(c, a, v)
 	}
 }
 
-/* plain load: own newest buffered store to a, else memory */
+/* plain load: the CPU's own newest buffered store to a, else memory */
 inline ld(c, a, v)
 {
-	atomic {
+	d_step {
 		CHECK_ADDR(a);
-		v = mem[a];
-		if
-		:: sb_n[c] > 0 && sb_a[c * SBN] == a -> v = sb_v[c * SBN]
-		:: else -> skip
-		fi;
-		if
-		:: sb_n[c] > 1 && sb_a[c * SBN + 1] == a -> v = sb_v[c * SBN + 1]
-		:: else -> skip
-		fi
+		v = ((sb_n[c] > 1 && sb_a[c * SBN + 1] == a) -> sb_v[c * SBN + 1] :
+		     ((sb_n[c] > 0 && sb_a[c * SBN] == a) -> sb_v[c * SBN] : mem[a]))
 	}
 }
 
@@ -243,10 +237,10 @@ inline mb(c)
 	sb_n[c] == 0
 }
 
-/* xchg(sptep, 0): locked, drains the store buffer first */
+/* xchg(sptep, 0): a locked instruction, drains the store buffer first */
 inline spte_xchg_clear(c, k, old)
 {
-	atomic {
+	d_step {
 		sb_n[c] == 0 ->
 		CHECK_SPTE(k);
 		old = mem[SPTE(k)];
@@ -254,11 +248,12 @@ inline spte_xchg_clear(c, k, old)
 	}
 }
 
+/* the store buffer of CPU c drains to memory, oldest first */
 proctype flusher(byte c)
 {
 end:
 	do
-	:: atomic {
+	:: d_step {
 		sb_n[c] > 0 ->
 		CHECK_ADDR(sb_a[c * SBN]);
 		if
@@ -278,23 +273,22 @@ end:
 inline check_no_survivor_sp0()
 {
 #ifdef PROP_SURVIVE
-	atomic {
-		entry_survives_zap =
-			((mem[HEAD0] & ~LOCKED) == 1) || ((mem[HEAD0] & ~LOCKED) == 3) ||
-			((mem[HEAD1] & ~LOCKED) == 1) || ((mem[HEAD1] & ~LOCKED) == 3) ||
-			(!desc_freed && (mem[HEAD0] & ~LOCKED) == DESC &&
-			 (mem[DE0] == 1 || mem[DE0] == 3 ||
-			  mem[DE0 + 1] == 1 || mem[DE0 + 1] == 3));
-		assert(!entry_survives_zap)
-	}
+	entry_survives_zap =
+		((mem[HEAD0] & ~LOCKED) == 1) || ((mem[HEAD0] & ~LOCKED) == 3) ||
+		((mem[HEAD1] & ~LOCKED) == 1) || ((mem[HEAD1] & ~LOCKED) == 3) ||
+		(!desc_freed && (mem[HEAD0] & ~LOCKED) == DESC &&
+		 (mem[DE0] == 1 || mem[DE0] == 3 ||
+		  mem[DE0 + 1] == 1 || mem[DE0 + 1] == 3));
+	assert(!entry_survives_zap)
 #else
 	skip
 #endif
 }
 
 /*
- * kvm_mmu_commit_zap_page() for SP0: kvm_flush_remote_tlbs() (full barrier,
- * waits for vCPUs' lockless page-table walks), then free.
+ * kvm_mmu_commit_zap_page() for SP0: kvm_flush_remote_tlbs() (a full
+ * barrier that also waits for vCPUs' lockless page-table walks), then
+ * kvm_mmu_free_shadow_page().
  */
 inline commit_zap_sp0()
 {
@@ -302,7 +296,7 @@ inline commit_zap_sp0()
 #ifdef USE_HANDSHAKE
 	mem[WALKERS] == 0;		/* wait for in-flight lockless rmap walkers */
 #endif
-	atomic {
+	d_step {
 		check_no_survivor_sp0();
 		sp_freed[0] = 1
 	}
@@ -310,59 +304,60 @@ inline commit_zap_sp0()
 
 #ifdef PROTO_2013
 /* ------------------------------------------------------------------ */
-/* 2013: pte_list_clear_concurrently(spte, rmapp)                      */
+
+/* 2013: pte_list_clear_concurrently(spte, rmapp) */
 inline pte_list_clear_concurrently(c, k, h)
 {
-	ld(c, HEAD(h), hv);
+	ld(c, HEAD(h), hc);
 	if
-	:: hv == k + 1 -> st(c, HEAD(h), SKIPV)
-	:: hv == DESC ->
-		ld(c, DE(0), ev);
-		if
-		:: ev == k + 1 -> st(c, DE(0), SKIPV)
-		:: else ->
-			ld(c, DE(1), ev);
-			if
-			:: ev == k + 1 -> st(c, DE(1), SKIPV)
-			:: else -> skip
-			fi
-		fi
-	:: else -> skip
-	fi;
-	ev = 0
-}
-
-/* 2013: __kvm_unmap_invalid_rmapp(rmapp), one entry */
-inline unmap_one(c, k, h)
-{
-	spte_xchg_clear(c, k, old);		/* mmu_spte_clear_track_bits() */
-	if
-	:: old -> pte_list_clear_concurrently(c, k, h)
-	:: else -> skip
-	fi;
-	old = 0
-}
-
-inline unmap_invalid_rmapp(c, h)
-{
-	ld(c, HEAD(h), hv);
-	if
-	:: hv >= 1 && hv <= 3 -> k = hv - 1; unmap_one(c, k, h)
-	:: hv == DESC ->
-		i = 0;
+	:: hc == k + 1 -> st(c, HEAD(h), SKIPV)
+	:: hc == DESC ->
+		j = 0;
 		do
-		:: i < 2 ->
-			ld(c, DE(i), ev);
+		:: j < 2 ->
+			ld(c, DE(j), ec);
 			if
-			:: ev >= 1 && ev <= 3 -> k = ev - 1; unmap_one(c, k, h)
-			:: else -> skip		/* NULL or PTE_LIST_SPTE_SKIP */
-			fi;
-			i++
+			:: ec == k + 1 -> st(c, DE(j), SKIPV); break
+			:: else -> j++
+			fi
 		:: else -> break
 		od
 	:: else -> skip
 	fi;
-	hv = 0; ev = 0; i = 0; k = 0
+	hc = 0; ec = 0; j = 0
+}
+
+/*
+ * 2013: __kvm_unmap_invalid_rmapp(rmapp): for each entry that is not
+ * PTE_LIST_SPTE_SKIP: if (mmu_spte_clear_track_bits(sptep))
+ * pte_list_clear_concurrently(sptep, rmapp).  Position 0 is the head's
+ * single spte, 1 and 2 are D0->sptes[0..1].
+ */
+inline unmap_invalid_rmapp(c, h)
+{
+	ld(c, HEAD(h), hv);
+	i = 0;
+	do
+	:: i < 3 ->
+		if
+		:: i == 0 && IS_SPTE(hv) -> ev = hv
+		:: i > 0 && hv == DESC -> ld(c, DE(i - 1), ev)
+		:: else -> ev = 0
+		fi;
+		if
+		:: IS_SPTE(ev) ->
+			k = ev - 1;
+			spte_xchg_clear(c, k, old);	/* mmu_spte_clear_track_bits() */
+			if
+			:: old -> pte_list_clear_concurrently(c, k, h)
+			:: else -> skip
+			fi
+		:: else -> skip
+		fi;
+		i++
+	:: else -> break
+	od;
+	hv = 0; ev = 0; i = 0; k = 0; old = 0
 }
 
 /* 2013: sync_being_unmapped_rmap(kvm, rmapp) on the locked CPU */
@@ -376,26 +371,25 @@ inline sync_being_unmapped_rmap(h)
 /* 6.12 pte_list_remove() + pte_list_desc_remove_entry(), no rmap lock */
 inline pte_list_remove_nolock(c, k, h)
 {
-	ld(c, HEAD(h), hv);
+	ld(c, HEAD(h), hc);
 	if
-	:: hv == k + 1 -> st(c, HEAD(h), EMPTY)
-	:: hv == DESC ->
+	:: hc == k + 1 -> st(c, HEAD(h), EMPTY)
+	:: hc == DESC ->
 		ld(c, DCNT, cnt);
-		ld(c, DE(0), ev);
-		if
-		:: ev == k + 1 -> i = 0
-		:: else ->
-			ld(c, DE(1), ev);
+		j = 0;
+		do
+		:: j < cnt ->
+			ld(c, DE(j), ec);
 			if
-			:: ev == k + 1 -> i = 1
-			:: else -> i = 2
+			:: ec == k + 1 -> break
+			:: else -> j++
 			fi
-		fi;
+		:: else -> break
+		od;
 		if
-		:: i == 2 -> skip		/* SKIPped by the walker */
-		:: else ->
-			ld(c, DE(cnt - 1), ev);
-			st(c, DE(i), ev);
+		:: j < cnt ->
+			ld(c, DE(cnt - 1), ec);
+			st(c, DE(j), ec);
 			st(c, DE(cnt - 1), 0);
 			st(c, DCNT, cnt - 1);
 			if
@@ -404,10 +398,11 @@ inline pte_list_remove_nolock(c, k, h)
 				st(c, DFREED, 1)	/* mmu_free_pte_list_desc() */
 			:: else -> skip
 			fi
+		:: else -> skip			/* the walker SKIPped it */
 		fi
 	:: else -> skip
 	fi;
-	hv = 0; ev = 0; i = 0; cnt = 0
+	hc = 0; ec = 0; j = 0; cnt = 0
 }
 #endif
 
@@ -418,9 +413,9 @@ inline drop_spte(k)
 #ifdef SYNC_FIRST
 	sync_being_unmapped_rmap(h);
 #endif
-	spte_xchg_clear(1, k, old);
+	spte_xchg_clear(1, k, old);		/* mmu_spte_clear_track_bits() */
 	if
-	:: old ->
+	:: old ->				/* rmap_remove() */
 #ifdef DESC_FREE
 		pte_list_remove_nolock(1, k, h);
 #else
@@ -428,6 +423,8 @@ inline drop_spte(k)
 #endif
 #if !defined(SYNC_FIRST)
 		sync_being_unmapped_rmap(h)
+#else
+		skip
 #endif
 	:: else ->
 #if defined(SYNC_ALWAYS) && !defined(SYNC_FIRST)
@@ -445,29 +442,29 @@ inline notifier_h0()
 #ifdef DESC_FREE
 	/* 6.12 kvm_zap_all_rmap_sptes(): clear every spte, free the descs */
 	ld(1, HEAD0, hv);
+	i = 0;
+	do
+	:: i < 3 ->
+		if
+		:: i == 0 && IS_SPTE(hv) -> ev = hv
+		:: i > 0 && hv == DESC -> ld(1, DE(i - 1), ev)
+		:: else -> ev = 0
+		fi;
+		if
+		:: IS_SPTE(ev) -> k = ev - 1; spte_xchg_clear(1, k, old)
+		:: else -> skip
+		fi;
+		i++
+	:: else -> break
+	od;
 	if
-	:: hv >= 1 && hv <= 3 -> k = hv - 1; spte_xchg_clear(1, k, old)
-	:: hv == DESC ->
-		ld(1, DCNT, cnt);
-		i = 0;
-		do
-		:: i < cnt ->
-			ld(1, DE(i), ev);
-			if
-			:: ev >= 1 && ev <= 3 -> k = ev - 1; spte_xchg_clear(1, k, old)
-			:: else -> skip
-			fi;
-			i++
-		:: else -> break
-		od;
-		st(1, DFREED, 1)
+	:: hv == DESC -> st(1, DFREED, 1)
 	:: else -> skip
 	fi;
 	st(1, HEAD0, EMPTY);
-	hv = 0; ev = 0; i = 0; k = 0; cnt = 0; old = 0;
+	hv = 0; ev = 0; i = 0; k = 0; old = 0;
 #else
-	/* kvm_unmap_invalid_rmapp() */
-	unmap_invalid_rmapp(1, 0);
+	unmap_invalid_rmapp(1, 0);		/* kvm_unmap_invalid_rmapp() */
 #endif
 	sync_being_unmapped_rmap(0)
 }
@@ -493,11 +490,11 @@ inline walk_rmap(h)
 #else /* PROTO_RMAP_LOCK */
 /* ------------------------------------------------------------------ */
 
-/* kvm_rmap_lock(): returns the unlocked value in hv */
+/* kvm_rmap_lock(): the unlocked value goes to hv */
 inline rmap_lock(c, h)
 {
 #ifdef USE_RMAP_LOCK
-	atomic {
+	d_step {
 		sb_n[c] == 0 && !(mem[HEAD(h)] & LOCKED) ->
 		hv = mem[HEAD(h)];
 		mem[HEAD(h)] = hv | LOCKED
@@ -520,7 +517,7 @@ inline rmap_unlock(c, h)
 #endif
 }
 
-/* 6.12 pte_list_remove() on the head value hv; i = index when known */
+/* 6.12 pte_list_remove() on the head value hv */
 inline pte_list_remove(c, k)
 {
 	if
@@ -530,9 +527,9 @@ inline pte_list_remove(c, k)
 		j = 0;
 		do
 		:: j < cnt ->
-			ld(c, DE(j), ev);
+			ld(c, DE(j), ec);
 			if
-			:: ev == k + 1 -> break
+			:: ec == k + 1 -> break
 			:: else -> j++
 			fi
 		:: else -> break
@@ -542,8 +539,8 @@ inline pte_list_remove(c, k)
 			rmap_entry_found = 0	/* KVM_BUG_ON_DATA_CORRUPTION() */
 		:: else ->
 			/* pte_list_desc_remove_entry() */
-			ld(c, DE(cnt - 1), ev);
-			st(c, DE(j), ev);
+			ld(c, DE(cnt - 1), ec);
+			st(c, DE(j), ec);
 			st(c, DE(cnt - 1), 0);
 			st(c, DCNT, cnt - 1);
 			if
@@ -559,7 +556,7 @@ inline pte_list_remove(c, k)
 #ifdef PROP_UAF
 	assert(rmap_entry_found);
 #endif
-	ev = 0; cnt = 0; j = 0
+	ec = 0; cnt = 0; j = 0
 }
 
 /* mmu_spte_clear_track_bits() on the locked side */
@@ -594,27 +591,28 @@ inline notifier_h0()
 {
 	rmap_lock(1, 0);
 	hv0 = hv;
+	i = 0;
+	do
+	:: i < 3 ->
+		if
+		:: i == 0 && IS_SPTE(hv) -> ev = hv
+		:: i > 0 && hv == DESC -> ld(1, DE(i - 1), ev)
+		:: else -> ev = 0
+		fi;
+		if
+		:: IS_SPTE(ev) -> k = ev - 1; locked_clear_spte(k)
+		:: else -> skip
+		fi;
+		i++
+	:: else -> break
+	od;
 	if
-	:: hv >= 1 && hv <= 3 -> k = hv - 1; locked_clear_spte(k)
-	:: hv == DESC ->
-		ld(1, DCNT, cnt);
-		i = 0;
-		do
-		:: i < cnt ->
-			ld(1, DE(i), ev);
-			if
-			:: ev >= 1 && ev <= 3 -> k = ev - 1; locked_clear_spte(k)
-			:: else -> skip
-			fi;
-			i++
-		:: else -> break
-		od;
-		st(1, DFREED, 1)			/* mmu_free_pte_list_desc() */
+	:: hv == DESC -> st(1, DFREED, 1)	/* mmu_free_pte_list_desc() */
 	:: else -> skip
 	fi;
 	hv = EMPTY;
 	rmap_unlock(1, 0);
-	hv = 0; hv0 = 0; ev = 0; i = 0; k = 0; cnt = 0; old = 0
+	hv = 0; hv0 = 0; ev = 0; i = 0; k = 0; old = 0
 }
 
 /*
@@ -626,66 +624,82 @@ inline notifier_h0()
 inline walk_rmap(h)
 {
 #ifdef USE_HANDSHAKE
-	atomic { sb_n[0] == 0 -> mem[WALKERS]++ }	/* + smp_mb__after_atomic() */
+	d_step { sb_n[0] == 0 -> mem[WALKERS]++ }	/* + smp_mb__after_atomic() */
 #endif
 	rmap_lock(0, h);
 	hv0 = hv;
 	if
-	:: hv >= 1 && hv <= 3 ->
-		k = hv - 1;
-		spte_xchg_clear(0, k, old);
+	:: hv == DESC -> ld(0, DCNT, i)
+	:: IS_SPTE(hv) -> i = 1
+	:: else -> i = 0
+	fi;
+	do
+	:: i > 0 && (hv == DESC || IS_SPTE(hv)) ->
+		i--;
 		if
-		:: old -> pte_list_remove(0, k)
+		:: hv == DESC -> ld(0, DE(i), ev)
+		:: else -> ev = hv
+		fi;
+		if
+		:: IS_SPTE(ev) ->
+			k = ev - 1;
+			spte_xchg_clear(0, k, old);
+			if
+			:: old -> pte_list_remove(0, k)
+			:: else -> skip		/* the locked side removes it */
+			fi
 		:: else -> skip
 		fi
-	:: hv == DESC ->
-		ld(0, DCNT, i);
-		do
-		:: i > 0 && hv == DESC ->
-			i--;
-			ld(0, DE(i), ev);
-			if
-			:: ev >= 1 && ev <= 3 ->
-				k = ev - 1;
-				spte_xchg_clear(0, k, old);
-				if
-				:: old -> pte_list_remove(0, k)
-				:: else -> skip		/* the locked side removes it */
-				fi
-			:: else -> skip
-			fi
-		:: else -> break
-		od
-	:: else -> skip
-	fi;
+	:: else -> break
+	od;
 	rmap_unlock(0, h);
 #ifdef USE_HANDSHAKE
-	atomic { sb_n[0] == 0 -> mem[WALKERS]-- }	/* smp_mb__before_atomic() + */
+	d_step { sb_n[0] == 0 -> mem[WALKERS]-- }	/* smp_mb__before_atomic() + */
 #endif
 	hv = 0; hv0 = 0; ev = 0; i = 0; k = 0; old = 0
 }
 #endif /* PROTO_RMAP_LOCK */
 
+/* the lockless zapper: H1 first, then H0 (high index to low) */
 proctype walker()
 {
-	byte hv, hv0, ev, i, j, k, cnt;
+	byte hv, hv0, hc, ev, ec, i, j, k, h, cnt;
 	bit old;
 
-	walk_rmap(1);
-	walk_rmap(0);
+	h = 1;
+	do
+	:: walk_rmap(h);
+		if
+		:: h == 0 -> break
+		:: else -> h--
+		fi
+	od;
+	h = 0;
 	nr_done++
 }
 
+/* the mmu_lock holder: zap SP0 and the notifier on H0, in either order */
 proctype locked_side()
 {
-	byte hv, hv0, ev, i, j, k, h, cnt;
-	bit old;
+	byte hv, hv0, hc, ev, ec, i, j, k, h, cnt, z;
+	bit old, zapped, notified;
 
-	/* kvm->mmu_lock held for write throughout */
-	if
-	:: drop_spte(0); drop_spte(2); commit_zap_sp0(); notifier_h0()
-	:: notifier_h0(); drop_spte(0); drop_spte(2); commit_zap_sp0()
-	fi;
+	do
+	:: !zapped ->
+		/* kvm_mmu_prepare_zap_page(SP0): drop S0 and S2 */
+		z = 0;
+		do
+		:: z == 0 || z == 2 -> drop_spte(z); z = z + 2
+		:: else -> break
+		od;
+		z = 0;
+		commit_zap_sp0();
+		zapped = 1
+	:: !notified ->
+		notifier_h0();
+		notified = 1
+	:: zapped && notified -> break
+	od;
 	nr_done++
 }
 

@@ -47,6 +47,7 @@ runs=(
 "fast_pf|plain-store P1-only|-DSCHEME_PLAIN_STORE -DPROP_P1|verify|"
 "fast_pf|ident-byte|-DSCHEME_IDENT_BYTE -DPROP_P2|fail|pt_write_protected"
 "fast_pf|no-wp-check|-DSCHEME_NO_WP_CHECK -DPROP_P2|fail|pt_write_protected"
+"fast_pf|mark-first|-DSCHEME_MARK_FIRST -DPROP_P1|fail|unreported_write"
 "rmap_unmap|rmap-lock|-DVARIANT_RMAP_LOCK|verify|"
 "rmap_unmap|rmap-lock-nolock|-DVARIANT_RMAP_NOLOCK -DPROP_UAF|fail|desc_freed|rmap_entry_found"
 "rmap_unmap|rmap-lock-nohandshake|-DVARIANT_RMAP_NOHANDSHAKE -DPROP_SURVIVE|fail|entry_survives_zap"
@@ -192,6 +193,11 @@ total=${#todo[@]}
 echo "1..$total"
 echo "# $($spin -V 2>&1 | head -n1); $jobs jobs; scratch dir $out"
 mkdir -p "$out"
+# two runs at once would share the scratch dirs: the second one waits
+if command -v flock >/dev/null 2>&1; then
+	exec 9>"$out/.lock"
+	flock 9
+fi
 
 pass=0
 fail=0

@@ -13,17 +13,20 @@
  *             srcu_read_unlock(&kvm_mmu_ext_srcu, idx);
  *     }
  *
- *   kvm_mmu_ext_register(ops):
- *     rcu_assign_pointer(kvm_mmu_ext_ops, ops); static_branch_enable(&kvm_mmu_ext_key);
- *   kvm_mmu_ext_unregister():
- *     rcu_assign_pointer(kvm_mmu_ext_ops, NULL);
+ *   kvm_mmu_ext_register(ops) (patches/0001, under a mutex):
+ *     rcu_assign_pointer(kvm_mmu_ext_ops, ops);
+ *     static_branch_enable(&kvm_mmu_ext_key);
+ *   kvm_mmu_ext_unregister(ops):
  *     static_branch_disable(&kvm_mmu_ext_key);
+ *     RCU_INIT_POINTER(kvm_mmu_ext_ops, NULL);
  *     synchronize_srcu(&kvm_mmu_ext_srcu);
  *   then the module's exit returns and its text and data are freed.
+ *   (The order of the first two steps of unregister does not matter for
+ *   safety: the model checks the patch's order.)
  *
  * SAFETY PROPERTY
- *   U1: no hook runs module code after kvm_mmu_ext_unregister() returned and
- *       the module was freed:
+ *   U1: no hook runs module code after kvm_mmu_ext_unregister(ops) returned
+ *       and the module was freed:
  *         assert(!module_freed) on entry to and on return from ops->fast_pf().
  *
  * VARIANTS (one -D; default VARIANT_SRCU)
@@ -129,13 +132,13 @@ proctype module()
 {
 	byte i;
 
-	/* module_init(): kvm_mmu_ext_register() */
-	ops = 1;
-	key = 1;
+	/* module_init(): kvm_mmu_ext_register(ops) */
+	ops = 1;			/* rcu_assign_pointer() */
+	key = 1;			/* static_branch_enable() */
 
-	/* module_exit(): kvm_mmu_ext_unregister() */
-	ops = 0;
-	key = 0;
+	/* module_exit(): kvm_mmu_ext_unregister(ops) */
+	key = 0;			/* static_branch_disable() */
+	ops = 0;			/* RCU_INIT_POINTER(kvm_mmu_ext_ops, NULL) */
 #ifndef VARIANT_NO_SYNC_SRCU
 	synchronize_srcu();
 #endif
