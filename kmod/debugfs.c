@@ -10,6 +10,37 @@
 
 struct dentry *kmx_debugfs_root;
 
+const char * const kmx_stat_names[KMX_STAT_NR] = {
+	[KMX_STAT_FASTPF_CALLS]		= "fastpf_calls",
+	[KMX_STAT_WP_SPTES]		= "wp_sptes",
+	[KMX_STAT_GPTE_RECHECKS]	= "gpte_rechecks",
+	[KMX_STAT_GPTE_CHANGED]		= "gpte_changed",
+	[KMX_STAT_MEMSLOT_FLUSHES]	= "memslot_flushes",
+	[KMX_STAT_MEMSLOT_FLUSH_ZAP_ALL] = "memslot_flush_zap_all",
+	[KMX_STAT_MEMSLOT_FLUSH_LOCK_NS] = "memslot_flush_lock_ns",
+	[KMX_STAT_APF_SETUP]		= "apf_setup",
+	[KMX_STAT_APF_REFUSED]		= "apf_refused",
+	[KMX_STAT_APF_NOT_PRESENT]	= "apf_not_present",
+	[KMX_STAT_APF_PRESENT]		= "apf_present",
+	[KMX_STAT_APF_READY]		= "apf_ready",
+	[KMX_STAT_APF_CANCEL]		= "apf_cancel",
+	[KMX_STAT_VMS_DESTROYED]	= "vms_destroyed",
+};
+
+/**
+ * kmx_debugfs_show_stats() - print a set of counters, one "name: value" a line
+ * @m: the seq_file
+ * @st: the counters
+ */
+void kmx_debugfs_show_stats(struct seq_file *m, const struct kmx_stats *st)
+{
+	int i;
+
+	for (i = 0; i < KMX_STAT_NR; i++)
+		seq_printf(m, "%s: %lld\n", kmx_stat_names[i],
+			   (long long)atomic64_read(&st->v[i]));
+}
+
 static int build_show(struct seq_file *m, void *v)
 {
 	seq_printf(m, "version: %s\n", KVM_MMU_EXT_VERSION);
@@ -21,10 +52,19 @@ DEFINE_SHOW_ATTRIBUTE(build);
 
 static int stats_show(struct seq_file *m, void *v)
 {
-	seq_printf(m, "vms_destroyed: %ld\n", atomic_long_read(&kmx_vms_destroyed));
+	kmx_debugfs_show_stats(m, &kmx_global_stats);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(stats);
+
+static int vm_stats_show(struct seq_file *m, void *v)
+{
+	struct kmx_vm *vm = m->private;
+
+	kmx_debugfs_show_stats(m, &vm->stats);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vm_stats);
 
 static int policy_show(struct seq_file *m, void *v)
 {
@@ -33,7 +73,8 @@ static int policy_show(struct seq_file *m, void *v)
 	mutex_lock(&vm->lock);
 	seq_printf(m, "fastpf_scheme: %s\n",
 		   kmx_fastpf_scheme_names[vm->policy.fastpf_scheme]);
-	seq_printf(m, "apf_policy: %u\n", vm->policy.apf_policy);
+	seq_printf(m, "apf_policy: %s\n",
+		   kmx_apf_policy_names[vm->policy.apf_policy]);
 	seq_printf(m, "apf_threshold_us: %u\n", vm->policy.apf_threshold_us);
 	seq_printf(m, "rmap_nolock: %d\n", vm->policy.rmap_nolock);
 	mutex_unlock(&vm->lock);
@@ -52,6 +93,7 @@ void kmx_vm_debugfs_init(struct kmx_vm *vm)
 	snprintf(name, sizeof(name), "%d-%d", vm->owner_pid, vm->vm_fd);
 	vm->debugfs = debugfs_create_dir(name, kmx_debugfs_root);
 	debugfs_create_file("policy", 0444, vm->debugfs, vm, &policy_fops);
+	debugfs_create_file("stats", 0444, vm->debugfs, vm, &vm_stats_fops);
 }
 
 #ifdef KVM_MMU_EXT_DEBUG

@@ -7,7 +7,9 @@
 
 #include <linux/debugfs.h>
 #include <linux/atomic.h>
+#include <linux/printk.h>
 #include <linux/types.h>
+#include <linux/seq_file.h>
 #include <uapi/linux/kvm_mmu_ext.h>
 
 /* True in the FULL build, against a KVM patched with patches/. */
@@ -40,13 +42,75 @@ enum kmx_fastpf_scheme {
 	KMX_FASTPF_NR,
 };
 
+/**
+ * enum kmx_stat - the counters, kept for each VM and for the module
+ * @KMX_STAT_FASTPF_CALLS:	fast page fault hook calls
+ * @KMX_STAT_WP_SPTES:		sptes the write-protect paths were about to
+ *				clear, while the write-protect hook is on
+ * @KMX_STAT_GPTE_RECHECKS:	gpte rechecks in FNAME(fetch)
+ * @KMX_STAT_GPTE_CHANGED:	rechecks that found the gpte changed
+ * @KMX_STAT_MEMSLOT_FLUSHES:	kvm_arch_flush_shadow_memslot() calls
+ * @KMX_STAT_MEMSLOT_FLUSH_ZAP_ALL: of which took the fast zap-all path
+ * @KMX_STAT_MEMSLOT_FLUSH_LOCK_NS: total mmu_lock hold time of the flushes
+ * @KMX_STAT_APF_SETUP:		async page faults KVM wanted to start
+ * @KMX_STAT_APF_REFUSED:	of which the policy made synchronous
+ * @KMX_STAT_APF_NOT_PRESENT:	not-present events
+ * @KMX_STAT_APF_PRESENT:	present (page-ready) events
+ * @KMX_STAT_APF_READY:		ready events
+ * @KMX_STAT_APF_CANCEL:	queue cancellations
+ * @KMX_STAT_VMS_DESTROYED:	VMs destroyed while the module was loaded
+ * @KMX_STAT_NR:		number of counters
+ */
+enum kmx_stat {
+	KMX_STAT_FASTPF_CALLS,
+	KMX_STAT_WP_SPTES,
+	KMX_STAT_GPTE_RECHECKS,
+	KMX_STAT_GPTE_CHANGED,
+	KMX_STAT_MEMSLOT_FLUSHES,
+	KMX_STAT_MEMSLOT_FLUSH_ZAP_ALL,
+	KMX_STAT_MEMSLOT_FLUSH_LOCK_NS,
+	KMX_STAT_APF_SETUP,
+	KMX_STAT_APF_REFUSED,
+	KMX_STAT_APF_NOT_PRESENT,
+	KMX_STAT_APF_PRESENT,
+	KMX_STAT_APF_READY,
+	KMX_STAT_APF_CANCEL,
+	KMX_STAT_VMS_DESTROYED,
+	KMX_STAT_NR,
+};
+
+/**
+ * struct kmx_stats - a set of counters
+ * @v: one per &enum kmx_stat
+ */
+struct kmx_stats {
+	atomic64_t v[KMX_STAT_NR];
+};
+
 extern const char * const kmx_fastpf_scheme_names[KMX_FASTPF_NR];
+extern const char * const kmx_apf_policy_names[KMX_APF_POLICY_THRESHOLD + 1];
+extern const char * const kmx_stat_names[KMX_STAT_NR];
 extern struct dentry *kmx_debugfs_root;
-extern atomic_long_t kmx_vms_destroyed;
+extern struct kmx_stats kmx_global_stats;
 
 int kmx_debugfs_init(void);
 void kmx_debugfs_exit(void);
+void kmx_debugfs_show_stats(struct seq_file *m, const struct kmx_stats *st);
 int kmx_dev_init(void);
 void kmx_dev_exit(void);
+#ifdef KVM_MMU_EXT_FULL
+int kmx_hooks_register(void);
+void kmx_hooks_unregister(void);
+#else
+static inline int kmx_hooks_register(void)
+{
+	pr_info("built without the KVM hook API: MMU hooks unavailable\n");
+	return 0;
+}
+
+static inline void kmx_hooks_unregister(void)
+{
+}
+#endif
 
 #endif /* _KVM_MMU_EXT_H */

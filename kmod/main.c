@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kvm-mmu-ext: module init and exit, the global defaults (module
- * parameters) and the registration with the patched KVM.
+ * kvm-mmu-ext: module init and exit, and the global defaults (module
+ * parameters).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -14,10 +14,6 @@
 
 #define CREATE_TRACE_POINTS
 #include "trace.h"
-
-#ifdef KVM_MMU_EXT_FULL
-#include "mmu.h"
-#endif
 
 const char * const kmx_fastpf_scheme_names[KMX_FASTPF_NR] = {
 	[KMX_FASTPF_OFF]		= "off",
@@ -32,7 +28,7 @@ struct kmx_policy_state kmx_default_policy = {
 	.apf_policy	= KMX_APF_POLICY_KVM,
 };
 
-static const char * const kmx_apf_policy_names[] = {
+const char * const kmx_apf_policy_names[KMX_APF_POLICY_THRESHOLD + 1] = {
 	[KMX_APF_POLICY_OFF]		= "off",
 	[KMX_APF_POLICY_KVM]		= "kvm",
 	[KMX_APF_POLICY_THRESHOLD]	= "threshold",
@@ -58,53 +54,58 @@ static int kmx_param_set_policy(struct kmx_policy *p)
 	return 0;
 }
 
-static int fastpf_scheme_set(const char *val, const struct kernel_param *kp)
+/* A module parameter that names one value of a kmx_policy field. */
+struct kmx_enum_param {
+	const char * const *names;
+	unsigned int nr;
+	u32 flag;
+	u32 *value;
+};
+
+static int kmx_enum_param_set(const char *val, const struct kernel_param *kp)
 {
-	struct kmx_policy p = { .flags = KMX_POLICY_FASTPF };
-	int i = sysfs_match_string(kmx_fastpf_scheme_names, val);
+	const struct kmx_enum_param *ep = kp->arg;
+	struct kmx_policy p = { .flags = ep->flag };
+	int i = __sysfs_match_string(ep->names, ep->nr, val);
 
 	if (i < 0)
 		return -EINVAL;
-	p.fastpf_scheme = i;
+	if (ep->flag == KMX_POLICY_FASTPF)
+		p.fastpf_scheme = i;
+	else
+		p.apf_policy = i;
 	return kmx_param_set_policy(&p);
 }
 
-static int fastpf_scheme_get(char *buf, const struct kernel_param *kp)
+static int kmx_enum_param_get(char *buf, const struct kernel_param *kp)
 {
-	return sysfs_emit(buf, "%s\n",
-			  kmx_fastpf_scheme_names[kmx_default_policy.fastpf_scheme]);
+	const struct kmx_enum_param *ep = kp->arg;
+
+	return sysfs_emit(buf, "%s\n", ep->names[*ep->value]);
 }
 
-static const struct kernel_param_ops fastpf_scheme_ops = {
-	.set = fastpf_scheme_set,
-	.get = fastpf_scheme_get,
+static const struct kernel_param_ops kmx_enum_param_ops = {
+	.set = kmx_enum_param_set,
+	.get = kmx_enum_param_get,
 };
-module_param_cb(fastpf_scheme, &fastpf_scheme_ops, NULL, 0644);
+
+static struct kmx_enum_param fastpf_scheme_param = {
+	.names	= kmx_fastpf_scheme_names,
+	.nr	= KMX_FASTPF_NR,
+	.flag	= KMX_POLICY_FASTPF,
+	.value	= &kmx_default_policy.fastpf_scheme,
+};
+module_param_cb(fastpf_scheme, &kmx_enum_param_ops, &fastpf_scheme_param, 0644);
 MODULE_PARM_DESC(fastpf_scheme,
 		 "default fast page fault scheme: off, mmu-writable, lock-bit, two-bit");
 
-static int apf_policy_set(const char *val, const struct kernel_param *kp)
-{
-	struct kmx_policy p = { .flags = KMX_POLICY_APF };
-	int i = sysfs_match_string(kmx_apf_policy_names, val);
-
-	if (i < 0)
-		return -EINVAL;
-	p.apf_policy = i;
-	return kmx_param_set_policy(&p);
-}
-
-static int apf_policy_get(char *buf, const struct kernel_param *kp)
-{
-	return sysfs_emit(buf, "%s\n",
-			  kmx_apf_policy_names[kmx_default_policy.apf_policy]);
-}
-
-static const struct kernel_param_ops apf_policy_ops = {
-	.set = apf_policy_set,
-	.get = apf_policy_get,
+static struct kmx_enum_param apf_policy_param = {
+	.names	= kmx_apf_policy_names,
+	.nr	= ARRAY_SIZE(kmx_apf_policy_names),
+	.flag	= KMX_POLICY_APF,
+	.value	= &kmx_default_policy.apf_policy,
 };
-module_param_cb(apf_policy, &apf_policy_ops, NULL, 0644);
+module_param_cb(apf_policy, &kmx_enum_param_ops, &apf_policy_param, 0644);
 MODULE_PARM_DESC(apf_policy, "default async page fault policy: off, kvm, threshold");
 
 static int rmap_nolock_set(const char *val, const struct kernel_param *kp)
@@ -130,41 +131,7 @@ static const struct kernel_param_ops rmap_nolock_ops = {
 module_param_cb(rmap_nolock, &rmap_nolock_ops, NULL, 0644);
 MODULE_PARM_DESC(rmap_nolock, "default: zap deleted memslots' rmaps without mmu_lock");
 
-atomic_long_t kmx_vms_destroyed;
-
-#ifdef KVM_MMU_EXT_FULL
-static void kmx_vm_destroy(struct kvm *kvm)
-{
-	long n = atomic_long_inc_return(&kmx_vms_destroyed);
-
-	trace_kmx_vm_destroy(kvm->userspace_pid, n);
-}
-
-static const struct kvm_mmu_ext_ops kmx_ops = {
-	.owner		= THIS_MODULE,
-	.vm_destroy	= kmx_vm_destroy,
-};
-
-static int kmx_hooks_register(void)
-{
-	return kvm_mmu_ext_register(&kmx_ops);
-}
-
-static void kmx_hooks_unregister(void)
-{
-	kvm_mmu_ext_unregister(&kmx_ops);
-}
-#else
-static int kmx_hooks_register(void)
-{
-	pr_info("built without the KVM hook API: MMU hooks unavailable\n");
-	return 0;
-}
-
-static void kmx_hooks_unregister(void)
-{
-}
-#endif
+struct kmx_stats kmx_global_stats;
 
 static int __init kmx_init(void)
 {

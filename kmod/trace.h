@@ -62,6 +62,73 @@ TRACE_EVENT(kmx_set_policy,
 		      __entry->rmap_nolock)
 );
 
+/* The hooks were registered with KVM (1) or unregistered (0). */
+TRACE_EVENT(kmx_hooks,
+	    TP_PROTO(bool registered),
+	    TP_ARGS(registered),
+	    TP_STRUCT__entry(__field(bool, registered)),
+	    TP_fast_assign(__entry->registered = registered;),
+	    TP_printk("%s", __entry->registered ? "registered" : "unregistered")
+);
+
+/* A gpte recheck in FNAME(fetch) found the gpte changed since the walk. */
+TRACE_EVENT(kmx_gpte_changed,
+	    TP_PROTO(pid_t pid, int point, int level, bool existed, u64 gpa),
+	    TP_ARGS(pid, point, level, existed, gpa),
+	    TP_STRUCT__entry(__field(pid_t, pid)
+			     __field(int, point)
+			     __field(int, level)
+			     __field(bool, existed)
+			     __field(u64, gpa)),
+	    TP_fast_assign(__entry->pid = pid;
+			   __entry->point = point;
+			   __entry->level = level;
+			   __entry->existed = existed;
+			   __entry->gpa = gpa;),
+	    TP_printk("pid %d point %d level %d child %s gpte gpa 0x%llx",
+		      __entry->pid, __entry->point, __entry->level,
+		      __entry->existed ? "existed" : "new", __entry->gpa)
+);
+
+/* kvm_arch_flush_shadow_memslot() released mmu_lock. */
+TRACE_EVENT(kmx_memslot_flush,
+	    TP_PROTO(pid_t pid, u16 slot, u64 npages, bool zap_all, u64 hold_ns),
+	    TP_ARGS(pid, slot, npages, zap_all, hold_ns),
+	    TP_STRUCT__entry(__field(pid_t, pid)
+			     __field(u16, slot)
+			     __field(u64, npages)
+			     __field(bool, zap_all)
+			     __field(u64, hold_ns)),
+	    TP_fast_assign(__entry->pid = pid;
+			   __entry->slot = slot;
+			   __entry->npages = npages;
+			   __entry->zap_all = zap_all;
+			   __entry->hold_ns = hold_ns;),
+	    TP_printk("pid %d slot %u npages %llu %s mmu_lock held %llu ns",
+		      __entry->pid, __entry->slot, __entry->npages,
+		      __entry->zap_all ? "zap-all" : "per-slot", __entry->hold_ns)
+);
+
+/* An async page fault event, or a setup decision (event 4: refused). */
+TRACE_EVENT(kmx_apf,
+	    TP_PROTO(int vcpu_id, int event, u32 token, u64 gfn),
+	    TP_ARGS(vcpu_id, event, token, gfn),
+	    TP_STRUCT__entry(__field(int, vcpu_id)
+			     __field(int, event)
+			     __field(u32, token)
+			     __field(u64, gfn)),
+	    TP_fast_assign(__entry->vcpu_id = vcpu_id;
+			   __entry->event = event;
+			   __entry->token = token;
+			   __entry->gfn = gfn;),
+	    TP_printk("vcpu %d %s token 0x%x gfn 0x%llx", __entry->vcpu_id,
+		      __print_symbolic(__entry->event,
+				       { 0, "not-present" }, { 1, "present" },
+				       { 2, "ready" }, { 3, "cancel" },
+				       { 4, "refused" }),
+		      __entry->token, __entry->gfn)
+);
+
 #endif /* _KVM_MMU_EXT_TRACE_H */
 
 #undef TRACE_INCLUDE_PATH

@@ -13,6 +13,7 @@
 
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
+#include <linux/hashtable.h>
 #include <linux/kvm_host.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -21,18 +22,54 @@
 #include "vm.h"
 #include "trace.h"
 
-static LIST_HEAD(kmx_vms);
+static DEFINE_HASHTABLE(kmx_vms, 6);
 static DEFINE_MUTEX(kmx_vms_lock);
 
-static struct kmx_vm *kmx_vm_find(struct kvm *kvm)
+/**
+ * kmx_vm_lookup_rcu() - find the state of an attached VM
+ * @kvm: the VM
+ *
+ * Context: rcu_read_lock() held (or kmx_vms_lock); the result stays valid
+ * until it is dropped.
+ * Return: the state, or NULL if no handle is attached to @kvm.
+ */
+struct kmx_vm *kmx_vm_lookup_rcu(const struct kvm *kvm)
 {
 	struct kmx_vm *vm;
 
-	lockdep_assert_held(&kmx_vms_lock);
-	list_for_each_entry(vm, &kmx_vms, node)
+	hash_for_each_possible_rcu(kmx_vms, vm, node, (unsigned long)kvm,
+				   lockdep_is_held(&kmx_vms_lock))
 		if (vm->kvm == kvm)
 			return vm;
 	return NULL;
+}
+
+/**
+ * kmx_stat_add() - add to a counter of a VM and of the module
+ * @vm: the VM's state, or NULL for a VM without a handle
+ * @stat: the counter
+ * @n: the amount
+ */
+void kmx_stat_add(struct kmx_vm *vm, enum kmx_stat stat, s64 n)
+{
+	atomic64_add(n, &kmx_global_stats.v[stat]);
+	if (vm)
+		atomic64_add(n, &vm->stats.v[stat]);
+}
+
+/**
+ * kmx_kvm_stat_add() - add to a counter of a VM, if attached, and of the module
+ * @kvm: the VM
+ * @stat: the counter
+ * @n: the amount
+ *
+ * Context: any; takes rcu_read_lock().
+ */
+void kmx_kvm_stat_add(const struct kvm *kvm, enum kmx_stat stat, s64 n)
+{
+	rcu_read_lock();
+	kmx_stat_add(kmx_vm_lookup_rcu(kvm), stat, n);
+	rcu_read_unlock();
 }
 
 /**
@@ -154,15 +191,18 @@ static int kmx_vm_release(struct inode *inode, struct file *file)
 {
 	struct kmx_vm *vm = file->private_data;
 
+	struct kvm *kvm = vm->kvm;
+
 	mutex_lock(&kmx_vms_lock);
-	list_del(&vm->node);
+	hash_del_rcu(&vm->node);
 	mutex_unlock(&kmx_vms_lock);
 
 	debugfs_remove_recursive(vm->debugfs);
 	trace_kmx_detach(vm->owner_pid, vm->vm_fd);
+	/* A hook may still be counting into it, under RCU. */
+	kfree_rcu(vm, rcu);
 	/* Last: this may destroy the VM and run the vm_destroy hook. */
-	kvm_put_kvm(vm->kvm);
-	kfree(vm);
+	kvm_put_kvm(kvm);
 	return 0;
 }
 
@@ -216,25 +256,25 @@ long kmx_attach(const struct kmx_attach __user *uarg)
 	vm->vm_fd = a.vm_fd;
 
 	mutex_lock(&kmx_vms_lock);
-	if (kmx_vm_find(kvm)) {
+	if (kmx_vm_lookup_rcu(kvm)) {
 		mutex_unlock(&kmx_vms_lock);
 		kfree(vm);
 		return -EBUSY;
 	}
 	/* Safe: the fd we hold keeps the VM alive until we take our ref. */
 	kvm_get_kvm(kvm);
-	list_add(&vm->node, &kmx_vms);
+	hash_add_rcu(kmx_vms, &vm->node, (unsigned long)kvm);
 	mutex_unlock(&kmx_vms_lock);
 
 	kmx_vm_debugfs_init(vm);
 	r = anon_inode_getfd("kvm-mmu-ext-vm", &kmx_vm_fops, vm, O_RDWR | O_CLOEXEC);
 	if (r < 0) {
 		mutex_lock(&kmx_vms_lock);
-		list_del(&vm->node);
+		hash_del_rcu(&vm->node);
 		mutex_unlock(&kmx_vms_lock);
 		debugfs_remove_recursive(vm->debugfs);
+		kfree_rcu(vm, rcu);
 		kvm_put_kvm(kvm);
-		kfree(vm);
 		return r;
 	}
 	trace_kmx_attach(vm->owner_pid, vm->vm_fd);

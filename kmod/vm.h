@@ -5,9 +5,12 @@
 #ifndef _KVM_MMU_EXT_VM_H
 #define _KVM_MMU_EXT_VM_H
 
-#include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/rcupdate.h>
+#include <linux/types.h>
 #include <uapi/linux/kvm_mmu_ext.h>
+
+#include "kvm_mmu_ext.h"
 
 struct kvm;
 struct file;
@@ -29,25 +32,36 @@ struct kmx_policy_state {
 /**
  * struct kmx_vm - what the module keeps for one attached VM
  * @kvm:	the VM; the handle holds a reference, so it outlives the handle
- * @node:	in kmx_vms, under kmx_vms_lock
+ * @node:	in the kmx_vms hash, keyed by @kvm; written under
+ *		kmx_vms_lock, read under RCU by the hooks
+ * @rcu:	frees the state after the hooks are done with it
  * @lock:	serialises policy updates
  * @policy:	this VM's policy
  * @owner_pid:	pid of the process that attached
  * @vm_fd:	the VM fd number in that process, for the debugfs name
  * @debugfs:	/sys/kernel/debug/kvm-mmu-ext/<pid>-<vmfd>/
+ * @stats:	this VM's counters
+ * @flush_start: when the current memslot flush took mmu_lock; memslot
+ *		flushes of one VM are serialised by KVM's slots_lock
  */
 struct kmx_vm {
 	struct kvm *kvm;
-	struct list_head node;
+	struct hlist_node node;
+	struct rcu_head rcu;
 	struct mutex lock;	/* serialises policy updates */
 	struct kmx_policy_state policy;
 	pid_t owner_pid;
 	int vm_fd;
 	struct dentry *debugfs;
+	struct kmx_stats stats;
+	u64 flush_start;
 };
 
 extern struct kmx_policy_state kmx_default_policy;
 
+struct kmx_vm *kmx_vm_lookup_rcu(const struct kvm *kvm);
+void kmx_stat_add(struct kmx_vm *vm, enum kmx_stat stat, s64 n);
+void kmx_kvm_stat_add(const struct kvm *kvm, enum kmx_stat stat, s64 n);
 long kmx_attach(const struct kmx_attach __user *uarg);
 int kmx_policy_check(const struct kmx_policy *p);
 void kmx_vm_debugfs_init(struct kmx_vm *vm);

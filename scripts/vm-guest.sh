@@ -113,6 +113,7 @@ run_test()
 	fi
 }
 
+export KMX_MODULE KMX_MODULE_ARGS
 dmesg -c >/dev/null
 for mode in $KMX_MODES; do
 	echo "kmx: ---- mode $mode, $KMX_FLAVOUR build ----"

@@ -19,8 +19,6 @@
 #include "kmx_util.h"
 #include "uapi/linux/kvm_mmu_ext.h"
 
-#define KMX_DEV		"/dev/kvm-mmu-ext"
-
 static const char *mode;
 static bool have_hooks;
 
@@ -235,7 +233,7 @@ int main(void)
 	mode = kmx_mode();
 	ksft_print_header();
 	TEST_ASSERT(kmx_module_visible(), "kvm-mmu-ext is not loaded");
-	have_hooks = file_has(KMX_DEBUGFS "/build", "hooks: available");
+	have_hooks = kmx_have_hooks();
 	dev = open(KMX_DEV, O_RDWR);
 	TEST_ASSERT(dev >= 0, "open " KMX_DEV ": %s", strerror(errno));
 

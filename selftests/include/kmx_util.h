@@ -8,6 +8,7 @@
 #include <stdbool.h>
 
 #define KMX_DEBUGFS	"/sys/kernel/debug/kvm-mmu-ext"
+#define KMX_DEV		"/dev/kvm-mmu-ext"
 
 /*
  * The MMU mode KVM runs in, as named in TAP result lines: "tdp",
@@ -17,5 +18,20 @@ const char *kmx_mode(void);
 
 /* Whether kvm-mmu-ext is loaded and its debugfs directory is visible. */
 bool kmx_module_visible(void);
+
+/* Whether the module was built with the KVM hooks (the FULL build). */
+bool kmx_have_hooks(void);
+
+/* KMX_ATTACH @vm_fd; returns the handle fd, or -1 with errno set. */
+int kmx_attach_vm(int vm_fd);
+
+/*
+ * The value of counter @name in the debugfs stats file @path (relative to
+ * KMX_DEBUGFS, e.g. "stats"), or -1 if there is no such file or counter.
+ */
+long long kmx_stat(const char *path, const char *name);
+
+/* Write @val to @path under KMX_DEBUGFS; 0, or -1 with errno set. */
+int kmx_debugfs_write(const char *path, const char *val);
 
 #endif /* SELFTEST_KMX_UTIL_H */

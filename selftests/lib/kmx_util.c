@@ -2,13 +2,17 @@
 /*
  * Helpers shared by the kvm-mmu-ext selftests.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "kmx_util.h"
+#include "uapi/linux/kvm_mmu_ext.h"
 
 static bool param_enabled(const char *path, bool *val)
 {
@@ -46,4 +50,69 @@ bool kmx_module_visible(void)
 
 	return !stat("/sys/module/kvm_mmu_ext", &st) &&
 	       !stat(KMX_DEBUGFS "/build", &st);
+}
+
+bool kmx_have_hooks(void)
+{
+	char line[128];
+	bool r = false;
+	FILE *f = fopen(KMX_DEBUGFS "/build", "r");
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (!strcmp(line, "hooks: available\n"))
+			r = true;
+	fclose(f);
+	return r;
+}
+
+int kmx_attach_vm(int vm_fd)
+{
+	struct kmx_attach a = { .size = sizeof(a), .vm_fd = vm_fd };
+	int dev, h, err;
+
+	dev = open(KMX_DEV, O_RDWR | O_CLOEXEC);
+	if (dev < 0)
+		return -1;
+	h = ioctl(dev, KMX_ATTACH, &a);
+	err = errno;
+	close(dev);
+	errno = err;
+	return h;
+}
+
+long long kmx_stat(const char *path, const char *name)
+{
+	char file[256], line[256];
+	size_t len = strlen(name);
+	long long v = -1;
+	FILE *f;
+
+	snprintf(file, sizeof(file), KMX_DEBUGFS "/%s", path);
+	f = fopen(file, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, name, len) && line[len] == ':')
+			v = strtoll(line + len + 1, NULL, 10);
+	fclose(f);
+	return v;
+}
+
+int kmx_debugfs_write(const char *path, const char *val)
+{
+	char file[256];
+	ssize_t n;
+	int fd, err;
+
+	snprintf(file, sizeof(file), KMX_DEBUGFS "/%s", path);
+	fd = open(file, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = write(fd, val, strlen(val));
+	err = errno;
+	close(fd);
+	errno = err;
+	return n == (ssize_t)strlen(val) ? 0 : -1;
 }

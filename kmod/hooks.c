@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kvm-mmu-ext: the hooks that the patched KVM calls (FULL build only).
+ *
+ * This file is the module's side of the hook API of patches/: the ops
+ * table, its registration, and the observation every hook does (counters
+ * and tracepoints).  The features build on these hooks.
+ *
+ * Debug builds add two debugfs knobs:
+ *	hooks		write 0 to unregister the ops table, 1 to register it
+ *			again, while handles are open and vCPUs fault
+ *	wp_hook		write 1 or 0 to take or drop a reference on the
+ *			write-protect hook's static key
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/debugfs.h>
+#include <linux/kvm_host.h>
+#include <linux/module.h>
+
+#include "kvm_mmu_ext.h"
+#include "vm.h"
+#include "trace.h"
+
+#include "mmu.h"
+#include "mmu/mmu_internal.h"
+
+static DEFINE_MUTEX(kmx_hooks_lock);
+static bool kmx_hooks_on;	/* under kmx_hooks_lock */
+static bool kmx_hooks_dying;	/* under kmx_hooks_lock: the module exits */
+static unsigned int kmx_wp_refs;	/* under kmx_hooks_lock */
+
+static int kmx_fast_page_fault(struct kvm_vcpu *vcpu,
+			       struct kvm_page_fault *fault)
+{
+	kmx_kvm_stat_add(vcpu->kvm, KMX_STAT_FASTPF_CALLS, 1);
+	return RET_PF_INVALID;
+}
+
+static void kmx_write_protect(u64 *sptep, bool pt_protect, int point)
+{
+	if (point == KVM_MMU_EXT_WP_READ)
+		kmx_stat_add(NULL, KMX_STAT_WP_SPTES, 1);
+}
+
+static bool kmx_fetch_gpte(struct kvm_vcpu *vcpu,
+			   const struct kvm_mmu_ext_gpte_walk *walk,
+			   int point, int level, bool changed, bool existed)
+{
+	int glevel;
+
+	if (point != KVM_MMU_EXT_FETCH_TOP &&
+	    point != KVM_MMU_EXT_FETCH_AFTER_CHILD)
+		return changed;
+
+	kmx_kvm_stat_add(vcpu->kvm, KMX_STAT_GPTE_RECHECKS, 1);
+	if (changed) {
+		/* The guest level KVM rechecked: the top, or it.level - 1. */
+		glevel = point == KVM_MMU_EXT_FETCH_TOP ? level : level - 1;
+		kmx_kvm_stat_add(vcpu->kvm, KMX_STAT_GPTE_CHANGED, 1);
+		trace_kmx_gpte_changed(vcpu->kvm->userspace_pid, point, glevel,
+				       existed, walk->gpa[glevel - 1]);
+	}
+	return changed;
+}
+
+static void kmx_flush_memslot(struct kvm *kvm, struct kvm_memory_slot *slot,
+			      bool zap_all, int point)
+{
+	struct kmx_vm *vm;
+	u64 hold = 0;
+
+	if (point != KVM_MMU_EXT_FLUSH_LOCKED &&
+	    point != KVM_MMU_EXT_FLUSH_UNLOCK)
+		return;
+
+	rcu_read_lock();
+	vm = kmx_vm_lookup_rcu(kvm);
+	if (point == KVM_MMU_EXT_FLUSH_LOCKED) {
+		if (vm)
+			vm->flush_start = ktime_get_ns();
+		goto out;
+	}
+	if (vm)
+		hold = ktime_get_ns() - vm->flush_start;
+	kmx_stat_add(vm, KMX_STAT_MEMSLOT_FLUSHES, 1);
+	kmx_stat_add(vm, KMX_STAT_MEMSLOT_FLUSH_ZAP_ALL, zap_all);
+	kmx_stat_add(vm, KMX_STAT_MEMSLOT_FLUSH_LOCK_NS, hold);
+	trace_kmx_memslot_flush(kvm->userspace_pid, slot->id, slot->npages,
+				zap_all, hold);
+out:
+	rcu_read_unlock();
+}
+
+static bool kmx_apf_setup(struct kvm_vcpu *vcpu, gpa_t cr2_or_gpa, gfn_t gfn)
+{
+	struct kmx_vm *vm;
+	bool async = true;
+
+	rcu_read_lock();
+	vm = kmx_vm_lookup_rcu(vcpu->kvm);
+	if (vm && READ_ONCE(vm->policy.apf_policy) == KMX_APF_POLICY_OFF)
+		async = false;
+	kmx_stat_add(vm, KMX_STAT_APF_SETUP, 1);
+	kmx_stat_add(vm, KMX_STAT_APF_REFUSED, !async);
+	rcu_read_unlock();
+	if (!async)
+		trace_kmx_apf(vcpu->vcpu_id, 4, 0, gfn);
+	return async;
+}
+
+static void kmx_apf_event(struct kvm_vcpu *vcpu, struct kvm_async_pf *work,
+			  int event)
+{
+	static const enum kmx_stat stat[] = {
+		[KVM_MMU_EXT_APF_NOT_PRESENT]	= KMX_STAT_APF_NOT_PRESENT,
+		[KVM_MMU_EXT_APF_PRESENT]	= KMX_STAT_APF_PRESENT,
+		[KVM_MMU_EXT_APF_READY]		= KMX_STAT_APF_READY,
+		[KVM_MMU_EXT_APF_CANCEL]	= KMX_STAT_APF_CANCEL,
+	};
+
+	if (event < 0 || event >= ARRAY_SIZE(stat))
+		return;
+	kmx_kvm_stat_add(vcpu->kvm, stat[event], 1);
+	trace_kmx_apf(vcpu->vcpu_id, event, work ? work->arch.token : 0,
+		      work ? work->arch.gfn : 0);
+}
+
+static void kmx_vm_destroy(struct kvm *kvm)
+{
+	kmx_stat_add(NULL, KMX_STAT_VMS_DESTROYED, 1);
+	trace_kmx_vm_destroy(kvm->userspace_pid,
+			     atomic64_read(&kmx_global_stats.v[KMX_STAT_VMS_DESTROYED]));
+}
+
+static const struct kvm_mmu_ext_ops kmx_ops = {
+	.owner			= THIS_MODULE,
+	.fast_page_fault	= kmx_fast_page_fault,
+	.write_protect		= kmx_write_protect,
+	.fetch_gpte		= kmx_fetch_gpte,
+	.flush_memslot		= kmx_flush_memslot,
+	.apf_setup		= kmx_apf_setup,
+	.apf_event		= kmx_apf_event,
+	.vm_destroy		= kmx_vm_destroy,
+};
+
+static int kmx_hooks_set(bool on)
+{
+	int r = 0;
+
+	lockdep_assert_held(&kmx_hooks_lock);
+	if (on && kmx_hooks_dying)
+		return -ENODEV;
+	if (on == kmx_hooks_on)
+		return 0;
+	if (on)
+		r = kvm_mmu_ext_register(&kmx_ops);
+	else
+		kvm_mmu_ext_unregister(&kmx_ops);
+	if (!r) {
+		kmx_hooks_on = on;
+		trace_kmx_hooks(on);
+	}
+	return r;
+}
+
+#ifdef KVM_MMU_EXT_DEBUG
+static int hooks_get(void *data, u64 *val)
+{
+	*val = READ_ONCE(kmx_hooks_on);
+	return 0;
+}
+
+static int hooks_set(void *data, u64 val)
+{
+	int r;
+
+	if (val > 1)
+		return -EINVAL;
+	mutex_lock(&kmx_hooks_lock);
+	r = kmx_hooks_set(val);
+	mutex_unlock(&kmx_hooks_lock);
+	return r;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(hooks_fops, hooks_get, hooks_set, "%llu\n");
+
+static int wp_hook_get(void *data, u64 *val)
+{
+	*val = READ_ONCE(kmx_wp_refs);
+	return 0;
+}
+
+static int wp_hook_set(void *data, u64 val)
+{
+	int r = 0;
+
+	mutex_lock(&kmx_hooks_lock);
+	if (val == 1) {
+		static_branch_inc(&kvm_mmu_ext_wp_key);
+		kmx_wp_refs++;
+	} else if (val == 0 && kmx_wp_refs) {
+		static_branch_dec(&kvm_mmu_ext_wp_key);
+		kmx_wp_refs--;
+	} else {
+		r = -EINVAL;
+	}
+	mutex_unlock(&kmx_hooks_lock);
+	return r;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(wp_hook_fops, wp_hook_get, wp_hook_set, "%llu\n");
+#endif
+
+/**
+ * kmx_hooks_register() - register the ops table with the patched KVM
+ *
+ * Return: 0, or the error of kvm_mmu_ext_register().
+ */
+int kmx_hooks_register(void)
+{
+	int r;
+
+	mutex_lock(&kmx_hooks_lock);
+	r = kmx_hooks_set(true);
+	mutex_unlock(&kmx_hooks_lock);
+	if (r)
+		return r;
+#ifdef KVM_MMU_EXT_DEBUG
+	debugfs_create_file_unsafe("hooks", 0600, kmx_debugfs_root, NULL,
+				   &hooks_fops);
+	debugfs_create_file_unsafe("wp_hook", 0600, kmx_debugfs_root, NULL,
+				   &wp_hook_fops);
+#endif
+	return 0;
+}
+
+/**
+ * kmx_hooks_unregister() - unregister, and drop what the knobs enabled
+ *
+ * On return no hook of the module is running or can start.
+ */
+void kmx_hooks_unregister(void)
+{
+	mutex_lock(&kmx_hooks_lock);
+	kmx_hooks_set(false);
+	kmx_hooks_dying = true;
+	while (kmx_wp_refs) {
+		static_branch_dec(&kvm_mmu_ext_wp_key);
+		kmx_wp_refs--;
+	}
+	mutex_unlock(&kmx_hooks_lock);
+}
