@@ -28,6 +28,7 @@ need=(
 need_files=(
 	/usr/include/libelf.h:libelf-dev
 	/usr/include/openssl/ssl.h:libssl-dev
+	/usr/lib/python3/dist-packages/docutils:python3-docutils
 )
 
 missing=()

@@ -50,6 +50,22 @@ check kmod "${kmod[@]}"
 check selftests "${tests[@]}"
 check patches "${patches[@]}"
 
+# Documentation/ must parse as reStructuredText (toctree is Sphinx's).
+out=$(for f in $(git ls-files -co --exclude-standard 'Documentation/*.rst'); do
+	/usr/bin/python3 - "$f" <<-'EOF' 2>&1
+	import sys, docutils.core
+	docutils.core.publish_doctree(open(sys.argv[1]).read(), source_path=sys.argv[1],
+		settings_overrides={'report_level': 2, 'halt_level': 5})
+	EOF
+done | grep -E '(WARNING|ERROR|SEVERE)/' | grep -v 'Unknown directive type "toctree"')
+if [ -z "$out" ]; then
+	echo "ok style docs"
+else
+	echo "not ok style docs"
+	sed 's/^/# /' <<<"$out"
+	fail=1
+fi
+
 missing=$(git ls-files -co --exclude-standard | grep -vE '^(COPYING|patches/series|\.gitignore|.*\.(json|png|txt|md|patch)$)' |
 	while read -r f; do
 		[ -f "$f" ] && ! head -n 3 "$f" | grep -q 'SPDX-License-Identifier' && echo "$f"

@@ -28,10 +28,11 @@ kmx_step_demo()
 	echo "kmx-demo: ==== kvm-mmu-ext loaded (/sys/kernel/debug/kvm-mmu-ext/build)"
 	grep . /sys/kernel/debug/kvm-mmu-ext/build | sed 's/^/kmx-demo:   /'
 	echo "kmx-demo: ==== trace-cmd record -e kvm_mmu_ext -e kvm:kvm_page_fault -- smoke_test"
+	echo "kmx-demo:   (smoke_test attaches its VM and prints the VM's own counters)"
 	trace-cmd record -q -e kvm_mmu_ext -e kvm:kvm_page_fault \
 		"$KMX_BUILD/selftests/kmx/smoke_test" 2>&1 | sed 's/^/kmx-demo:   /'
-	echo "kmx-demo: ==== counters (/sys/kernel/debug/kvm-mmu-ext/stats)"
-	sed 's/^/kmx-demo:   /' /sys/kernel/debug/kvm-mmu-ext/stats
+	echo "kmx-demo: ==== module-wide counters (/sys/kernel/debug/kvm-mmu-ext/stats)"
+	grep -v ': 0$' /sys/kernel/debug/kvm-mmu-ext/stats | sed 's/^/kmx-demo:   /'
 	echo "kmx-demo: ==== trace-cmd report (excerpt)"
 	{
 		trace-cmd report 2>/dev/null | grep -E 'kvm_page_fault' | head -n 4

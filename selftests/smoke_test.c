@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * smoke_test: the module is loaded and visible, and a guest can write and
- * read back its memory in the current MMU mode.
+ * read back its memory in the current MMU mode through an attached VM.
+ * In the FULL build the VM's own counters must show the faults: at least
+ * one fast page fault hook call per page the guest touched first.
  */
+#include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "kvm_util.h"
 #include "processor.h"
@@ -36,7 +42,10 @@ int main(void)
 {
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
+	char stats[64];
+	long long calls;
 	struct ucall uc;
+	int h;
 	u64 i;
 
 	ksft_print_header();
@@ -49,6 +58,9 @@ int main(void)
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, TEST_GPA,
 				    TEST_SLOT, TEST_PAGES, 0);
 	virt_map(vm, TEST_GVA, TEST_GPA, TEST_PAGES);
+	h = kmx_attach_vm(vm->fd);
+	TEST_ASSERT(h >= 0, "KMX_ATTACH: %s", strerror(errno));
+	snprintf(stats, sizeof(stats), "%d-%d/stats", getpid(), vm->fd);
 
 	vcpu_run(vcpu);
 	TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_IO);
@@ -66,6 +78,15 @@ int main(void)
 		TEST_ASSERT_EQ(*(u64 *)addr_gpa2hva(vm, TEST_GPA + i * PAGE_SIZE),
 			       stamp(i));
 
+	calls = kmx_stat(stats, "fastpf_calls");
+	kmx_print_stats(stats);
+	if (kmx_have_hooks())
+		TEST_ASSERT(calls >= TEST_PAGES,
+			    "%lld fast page fault hook calls for %d new pages",
+			    calls, TEST_PAGES);
+	else
+		TEST_ASSERT_EQ(calls, 0);
+	close(h);
 	kvm_vm_free(vm);
 	ksft_test_result_pass("smoke_test %s\n", kmx_mode());
 	ksft_finished();

@@ -31,6 +31,9 @@ int kmx_attach_vm(int vm_fd);
  */
 long long kmx_stat(const char *path, const char *name);
 
+/* Print the non-zero counters of the stats file @path as "# " lines. */
+void kmx_print_stats(const char *path);
+
 /* Write @val to @path under KMX_DEBUGFS; 0, or -1 with errno set. */
 int kmx_debugfs_write(const char *path, const char *val);
 

@@ -100,6 +100,21 @@ long long kmx_stat(const char *path, const char *name)
 	return v;
 }
 
+void kmx_print_stats(const char *path)
+{
+	char file[256], line[256];
+	FILE *f;
+
+	snprintf(file, sizeof(file), KMX_DEBUGFS "/%s", path);
+	f = fopen(file, "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		if (!strstr(line, ": 0\n"))
+			printf("# %s: %s", path, line);
+	fclose(f);
+}
+
 int kmx_debugfs_write(const char *path, const char *val)
 {
 	char file[256];
