@@ -92,7 +92,7 @@ cmdline+=" quiet loglevel=4 mitigations=off"
 
 accel=${ACCEL:-tcg}
 case $accel in
-tcg) accel_opts=(-accel tcg,thread=multi -cpu max) ;;
+tcg) accel_opts=(-accel "tcg,thread=${KMX_TCG_THREAD:-single}" -cpu max) ;;
 kvm) accel_opts=(-accel kvm -cpu host) ;;
 *) kmx_die "ACCEL must be tcg or kvm" ;;
 esac
