@@ -43,27 +43,6 @@ static void kmx_write_protect(u64 *sptep, bool pt_protect, int point)
 		kmx_stat_add(NULL, KMX_STAT_WP_SPTES, 1);
 }
 
-static bool kmx_fetch_gpte(struct kvm_vcpu *vcpu,
-			   const struct kvm_mmu_ext_gpte_walk *walk,
-			   int point, int level, bool changed, bool existed)
-{
-	int glevel;
-
-	if (point != KVM_MMU_EXT_FETCH_TOP &&
-	    point != KVM_MMU_EXT_FETCH_AFTER_CHILD)
-		return changed;
-
-	kmx_kvm_stat_add(vcpu->kvm, KMX_STAT_GPTE_RECHECKS, 1);
-	if (changed) {
-		/* The guest level KVM rechecked: the top, or it.level - 1. */
-		glevel = point == KVM_MMU_EXT_FETCH_TOP ? level : level - 1;
-		kmx_kvm_stat_add(vcpu->kvm, KMX_STAT_GPTE_CHANGED, 1);
-		trace_kmx_gpte_changed(vcpu->kvm->userspace_pid, point, glevel,
-				       existed, walk->gpa[glevel - 1]);
-	}
-	return changed;
-}
-
 static void kmx_flush_memslot(struct kvm *kvm, struct kvm_memory_slot *slot,
 			      bool zap_all, int point)
 {
@@ -137,7 +116,7 @@ static const struct kvm_mmu_ext_ops kmx_ops = {
 	.owner			= THIS_MODULE,
 	.fast_page_fault	= kmx_fast_page_fault,
 	.write_protect		= kmx_write_protect,
-	.fetch_gpte		= kmx_fetch_gpte,
+	.fetch_gpte		= kmx_gpte_fetch,
 	.flush_memslot		= kmx_flush_memslot,
 	.apf_setup		= kmx_apf_setup,
 	.apf_event		= kmx_apf_event,
@@ -230,6 +209,7 @@ int kmx_hooks_register(void)
 	debugfs_create_file_unsafe("wp_hook", 0600, kmx_debugfs_root, NULL,
 				   &wp_hook_fops);
 #endif
+	kmx_gpte_debugfs_init();
 	return 0;
 }
 

@@ -48,7 +48,13 @@ enum kmx_fastpf_scheme {
  * @KMX_STAT_WP_SPTES:		sptes the write-protect paths were about to
  *				clear, while the write-protect hook is on
  * @KMX_STAT_GPTE_RECHECKS:	gpte rechecks in FNAME(fetch)
- * @KMX_STAT_GPTE_CHANGED:	rechecks that found the gpte changed
+ * @KMX_STAT_GPTE_CAUGHT_TOP:	rechecks that caught a change of the top gpte
+ * @KMX_STAT_GPTE_CAUGHT_1A:	... of a middle gpte whose shadow page existed
+ * @KMX_STAT_GPTE_CAUGHT_1B:	... of a middle gpte whose shadow page is new
+ * @KMX_STAT_GPTE_CAUGHT_2:	... of the last-level gpte
+ * @KMX_STAT_GPTE_STALE:	(debug) leaf sptes installed while a gpte of
+ *				the walk already differed
+ * @KMX_STAT_GPTE_WALK_DELAYS:	(debug) faults delayed between walk and fetch
  * @KMX_STAT_MEMSLOT_FLUSHES:	kvm_arch_flush_shadow_memslot() calls
  * @KMX_STAT_MEMSLOT_FLUSH_ZAP_ALL: of which took the fast zap-all path
  * @KMX_STAT_MEMSLOT_FLUSH_LOCK_NS: total mmu_lock hold time of the flushes
@@ -65,7 +71,12 @@ enum kmx_stat {
 	KMX_STAT_FASTPF_CALLS,
 	KMX_STAT_WP_SPTES,
 	KMX_STAT_GPTE_RECHECKS,
-	KMX_STAT_GPTE_CHANGED,
+	KMX_STAT_GPTE_CAUGHT_TOP,
+	KMX_STAT_GPTE_CAUGHT_1A,
+	KMX_STAT_GPTE_CAUGHT_1B,
+	KMX_STAT_GPTE_CAUGHT_2,
+	KMX_STAT_GPTE_STALE,
+	KMX_STAT_GPTE_WALK_DELAYS,
 	KMX_STAT_MEMSLOT_FLUSHES,
 	KMX_STAT_MEMSLOT_FLUSH_ZAP_ALL,
 	KMX_STAT_MEMSLOT_FLUSH_LOCK_NS,
@@ -99,8 +110,15 @@ void kmx_debugfs_show_stats(struct seq_file *m, const struct kmx_stats *st);
 int kmx_dev_init(void);
 void kmx_dev_exit(void);
 #ifdef KVM_MMU_EXT_FULL
+struct kvm_vcpu;
+struct kvm_mmu_ext_gpte_walk;
+
 int kmx_hooks_register(void);
 void kmx_hooks_unregister(void);
+bool kmx_gpte_fetch(struct kvm_vcpu *vcpu,
+		    const struct kvm_mmu_ext_gpte_walk *walk, int point,
+		    int level, bool changed, bool existed);
+void kmx_gpte_debugfs_init(void);
 #else
 static inline int kmx_hooks_register(void)
 {

@@ -91,7 +91,7 @@ vm()
 	lines bash scripts/vm-run.sh "$@"
 }
 
-smoke="smoke_test core_uapi_test unload_race_test"
+smoke="smoke_test core_uapi_test unload_race_test shadow_gpte_race_test"
 vm --name release --flavour release --tests "$smoke"
 vm --name debug --flavour debug --tests "$smoke"
 vm --name stock --flavour stock --modes stock --tests "$smoke"

@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kvm-mmu-ext: the audit of the gpte rechecks in FNAME(fetch), through the
+ * fetch_gpte hook (FULL build only).
+ *
+ * FNAME(walk_addr) reads the guest page tables without mmu_lock, and
+ * FNAME(fetch) installs sptes later.  A recheck that catches a changed
+ * gpte is counted by case: the top level, a middle level whose shadow page
+ * existed (1.a) or was just created (1.b), and the last level (2).
+ *
+ * Debug builds add, in debugfs:
+ *	walk_delay_us	busy-wait this long between the walk and the fetch,
+ *			to widen the race window
+ *	walk_delay_vcpus  the vCPU ids (a bit mask) to delay; 0: all
+ *	gpte_variant	"stock", or a broken recheck used as a negative
+ *			control: "wrong-level" rechecks it.level instead of
+ *			it.level - 1 after kvm_mmu_get_child_sp();
+ *			"check-before-create" rechecks it.level - 1 before
+ *			kvm_mmu_get_child_sp() instead of after
+ * and, after each fetch, a re-read of the walk's gptes that counts leaf
+ * sptes installed while one of them already differed.
+ */
+#include <linux/debugfs.h>
+#include <linux/delay.h>
+#include <linux/kvm_host.h>
+
+#include "kvm_mmu_ext.h"
+#include "vm.h"
+#include "trace.h"
+
+#include "mmu.h"
+
+enum kmx_gpte_variant {
+	KMX_GPTE_STOCK,
+	KMX_GPTE_WRONG_LEVEL,
+	KMX_GPTE_CHECK_BEFORE_CREATE,
+	KMX_GPTE_NR,
+};
+
+static const char * const kmx_gpte_variant_names[KMX_GPTE_NR] = {
+	[KMX_GPTE_STOCK]		= "stock",
+	[KMX_GPTE_WRONG_LEVEL]		= "wrong-level",
+	[KMX_GPTE_CHECK_BEFORE_CREATE]	= "check-before-create",
+};
+
+static unsigned int kmx_gpte_variant_sel;	/* debug builds only */
+static unsigned int kmx_walk_delay_us;		/* debug builds only */
+static unsigned int kmx_walk_delay_vcpus;	/* debug builds only */
+
+/* Whether the gpte at @glevel differs from what the walk read. */
+static bool kmx_gpte_differs(struct kvm_vcpu *vcpu,
+			     const struct kvm_mmu_ext_gpte_walk *walk, int glevel)
+{
+	/* Two-level walks are 32-bit paging, with 4-byte gptes. */
+	unsigned int size = walk->levels == 2 ? 4 : 8;
+	u64 cur = 0;
+
+	if (glevel < 1 || glevel > walk->levels)
+		return false;
+	if (kvm_vcpu_read_guest_atomic(vcpu, walk->gpa[glevel - 1], &cur, size))
+		return true;
+	return cur != walk->gpte[glevel - 1];
+}
+
+static void kmx_gpte_caught(struct kvm_vcpu *vcpu,
+			    const struct kvm_mmu_ext_gpte_walk *walk,
+			    int point, int glevel, bool existed)
+{
+	enum kmx_stat stat;
+
+	if (point == KVM_MMU_EXT_FETCH_TOP)
+		stat = KMX_STAT_GPTE_CAUGHT_TOP;
+	else if (glevel <= walk->leaf_level)
+		stat = KMX_STAT_GPTE_CAUGHT_2;
+	else
+		stat = existed ? KMX_STAT_GPTE_CAUGHT_1A : KMX_STAT_GPTE_CAUGHT_1B;
+	kmx_kvm_stat_add(vcpu->kvm, stat, 1);
+	trace_kmx_gpte_changed(vcpu->kvm->userspace_pid, point, glevel, existed,
+			       walk->gpa[glevel - 1]);
+}
+
+/**
+ * kmx_gpte_fetch() - the fetch_gpte hook
+ * @vcpu: the faulting vCPU
+ * @walk: the guest walk
+ * @point: a KVM_MMU_EXT_FETCH_* point
+ * @level: the shadow iterator's level, or the top level
+ * @changed: KVM's own verdict
+ * @existed: whether the child shadow page existed
+ *
+ * Return: the verdict FNAME(fetch) acts on: KVM's own, except under a
+ * debug variant.
+ */
+bool kmx_gpte_fetch(struct kvm_vcpu *vcpu,
+		    const struct kvm_mmu_ext_gpte_walk *walk, int point,
+		    int level, bool changed, bool existed)
+{
+	unsigned int variant = KMX_DEBUG_BUILD ? READ_ONCE(kmx_gpte_variant_sel) : 0;
+	unsigned int delay, vcpus;
+	int glevel;
+
+	switch (point) {
+	case KVM_MMU_EXT_FETCH_WALKED:
+		delay = KMX_DEBUG_BUILD ? READ_ONCE(kmx_walk_delay_us) : 0;
+		vcpus = READ_ONCE(kmx_walk_delay_vcpus);
+		if (vcpus && (vcpu->vcpu_id >= 32 || !(vcpus & BIT(vcpu->vcpu_id))))
+			delay = 0;
+		if (delay) {
+			udelay(delay);
+			kmx_kvm_stat_add(vcpu->kvm, KMX_STAT_GPTE_WALK_DELAYS, 1);
+		}
+		return false;
+	case KVM_MMU_EXT_FETCH_TOP:
+		glevel = level;
+		break;
+	case KVM_MMU_EXT_FETCH_BEFORE_CHILD:
+		if (variant != KMX_GPTE_CHECK_BEFORE_CREATE)
+			return false;
+		glevel = level - 1;
+		changed = kmx_gpte_differs(vcpu, walk, glevel);
+		break;
+	case KVM_MMU_EXT_FETCH_AFTER_CHILD:
+		glevel = level - 1;
+		if (variant == KMX_GPTE_CHECK_BEFORE_CREATE)
+			return false;
+		if (variant == KMX_GPTE_WRONG_LEVEL) {
+			/* it.level: never below the leaf, so never gpa[-1]. */
+			glevel = level;
+			changed = kmx_gpte_differs(vcpu, walk, glevel);
+		}
+		break;
+	case KVM_MMU_EXT_FETCH_DONE:
+		if (!KMX_DEBUG_BUILD)
+			return false;
+		for (glevel = walk->leaf_level; glevel <= walk->levels; glevel++) {
+			if (kmx_gpte_differs(vcpu, walk, glevel)) {
+				kmx_kvm_stat_add(vcpu->kvm, KMX_STAT_GPTE_STALE, 1);
+				break;
+			}
+		}
+		return false;
+	default:
+		return changed;
+	}
+
+	kmx_kvm_stat_add(vcpu->kvm, KMX_STAT_GPTE_RECHECKS, 1);
+	if (changed)
+		kmx_gpte_caught(vcpu, walk, point, glevel, existed);
+	return changed;
+}
+
+#ifdef KVM_MMU_EXT_DEBUG
+static ssize_t gpte_variant_write(struct file *file, const char __user *ubuf,
+				  size_t count, loff_t *ppos)
+{
+	char buf[32];
+	int i;
+
+	if (count >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+	buf[count] = '\0';
+	i = sysfs_match_string(kmx_gpte_variant_names, buf);
+	if (i < 0)
+		return -EINVAL;
+	WRITE_ONCE(kmx_gpte_variant_sel, i);
+	return count;
+}
+
+static ssize_t gpte_variant_read(struct file *file, char __user *ubuf,
+				 size_t count, loff_t *ppos)
+{
+	const char *name = kmx_gpte_variant_names[READ_ONCE(kmx_gpte_variant_sel)];
+	char buf[32];
+	int n = scnprintf(buf, sizeof(buf), "%s\n", name);
+
+	return simple_read_from_buffer(ubuf, count, ppos, buf, n);
+}
+
+static const struct file_operations gpte_variant_fops = {
+	.owner	= THIS_MODULE,
+	.read	= gpte_variant_read,
+	.write	= gpte_variant_write,
+	.llseek	= default_llseek,
+};
+#endif
+
+/**
+ * kmx_gpte_debugfs_init() - create the debug knobs of the gpte audit
+ */
+void kmx_gpte_debugfs_init(void)
+{
+#ifdef KVM_MMU_EXT_DEBUG
+	debugfs_create_file("gpte_variant", 0600, kmx_debugfs_root, NULL,
+			    &gpte_variant_fops);
+	debugfs_create_u32("walk_delay_us", 0600, kmx_debugfs_root,
+			   &kmx_walk_delay_us);
+	debugfs_create_x32("walk_delay_vcpus", 0600, kmx_debugfs_root,
+			   &kmx_walk_delay_vcpus);
+#endif
+}

@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * shadow_gpte_race_test: a gpte that the guest changes between KVM's guest
+ * walk and its fetch must not end up mapped (thread 002's race).
+ *
+ * Two vCPUs.  The writer repoints the translation of one virtual address,
+ * X, at a new target page, again and again:
+ *   phase 1 (PTE): it rewrites X's last-level gpte;
+ *   phase 2 (PDE): it rewrites X's page directory entry, alternating
+ *   between two page tables, after pointing the next table's entry at the
+ *   new target.
+ * Before each change it stamps the new target with the next generation
+ * number g.  After the change it does INVLPG X, reads X back and checks
+ * that it sees g (guaranteed on its own CPU; a miss is counted as damage),
+ * then publishes g.
+ *
+ * The reader keeps reading X.  Once it has seen generation g published,
+ * it must never read a stamp older than g.  This relies on KVM's remote
+ * TLB flushes when it zaps or syncs sptes, not on the architecture: the
+ * reader does no INVLPG of its own, which would resync unsync shadow pages
+ * and hide the last-level case.  Eight target pages rotate, so a stale
+ * mapping reads an old stamp for eight generations.
+ *
+ * The module's walk_delay_us knob (debug builds) widens the window between
+ * the walk and the fetch, and its counters say how often each case of the
+ * thread was caught.  With gpte_variant "wrong-level" or
+ * "check-before-create" the test must fail: that is a checked XFAIL.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kvm_util.h"
+#include "processor.h"
+#include "kselftest.h"
+#include "kmx_util.h"
+
+#define DATA_SLOT	1
+#define DATA_GPA	BIT_ULL(32)
+#define NR_TARGETS	8
+#define DATA_PAGES	(NR_TARGETS + 1)	/* the targets and a page table */
+#define X_GVA		0xc0000000UL		/* alone in its page directory */
+#define ALIAS_GVA	0x80000000UL		/* PT0, PT1, PD aliases */
+#define STAMP_MAGIC	0x6b6d7867ULL
+#define GENERATIONS	1500			/* per phase */
+/* Longer than a whole writer step, and only the reader (vCPU 1) waits. */
+#define WALK_DELAY_US	"20000"
+#define WALK_DELAY_VCPUS "2"
+
+struct shared {
+	u64 target_gpa[NR_TARGETS];
+	u64 pt_gpa[2];
+	u64 pte_index;
+	u64 pde_index;
+	u64 gen;
+	u64 done;
+	u64 reads;
+	u64 stale;
+	u64 stale_seen;
+	u64 stale_gen;
+	u64 writer_stale;
+};
+
+static struct shared shared;
+
+static u64 stamp(u64 g)
+{
+	return STAMP_MAGIC << 32 | g;
+}
+
+static u64 *target(int i)
+{
+	return (u64 *)(DATA_GPA + i * PAGE_SIZE);
+}
+
+static u64 *alias(int i)	/* 0: PT0, 1: PT1, 2: the PD */
+{
+	return (u64 *)(ALIAS_GVA + i * PAGE_SIZE);
+}
+
+static void set_x(u64 g, bool pde)
+{
+	int t = g % NR_TARGETS, pt = g & 1;
+	u64 *ptep, *pdep = &alias(2)[shared.pde_index];
+
+	WRITE_ONCE(*target(t), stamp(g));
+	if (pde) {
+		ptep = &alias(pt)[shared.pte_index];
+		WRITE_ONCE(*ptep, (*ptep & ~PHYSICAL_PAGE_MASK) | shared.target_gpa[t]);
+		WRITE_ONCE(*pdep, (*pdep & ~PHYSICAL_PAGE_MASK) | shared.pt_gpa[pt]);
+	} else {
+		/* Phase 1 keeps X in PT0. */
+		ptep = &alias(0)[shared.pte_index];
+		WRITE_ONCE(*ptep, (*ptep & ~PHYSICAL_PAGE_MASK) | shared.target_gpa[t]);
+	}
+	asm volatile("invlpg (%0)" : : "r"(X_GVA) : "memory");
+	/* Architecturally guaranteed; counted, so a variant's damage shows. */
+	if (READ_ONCE(*(u64 *)X_GVA) != stamp(g))
+		WRITE_ONCE(shared.writer_stale, shared.writer_stale + 1);
+	WRITE_ONCE(shared.gen, g);
+}
+
+static void writer_code(void)
+{
+	u64 g;
+
+	for (g = 1; g <= GENERATIONS; g++)
+		set_x(g, false);
+	/* Phase 2 starts with PT0 current: PDE points at it already. */
+	for (; g <= 2 * GENERATIONS; g++)
+		set_x(g, true);
+	WRITE_ONCE(shared.done, 1);
+	GUEST_DONE();
+}
+
+static void reader_code(void)
+{
+	u64 g, v;
+
+	while (!READ_ONCE(shared.done)) {
+		g = READ_ONCE(shared.gen);
+		v = READ_ONCE(*(u64 *)X_GVA);
+		WRITE_ONCE(shared.reads, shared.reads + 1);
+		if (v >> 32 != STAMP_MAGIC || (v & 0xffffffff) < g) {
+			WRITE_ONCE(shared.stale, shared.stale + 1);
+			WRITE_ONCE(shared.stale_seen, v);
+			WRITE_ONCE(shared.stale_gen, g);
+		}
+	}
+	GUEST_DONE();
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct kvm_vcpu *vcpu = arg;
+	struct ucall uc;
+
+	vcpu_run(vcpu);
+	TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_IO);
+	switch (get_ucall(vcpu, &uc)) {
+	case UCALL_DONE:
+		break;
+	case UCALL_ABORT:
+		REPORT_GUEST_ASSERT(uc);
+		break;
+	default:
+		TEST_FAIL("unexpected ucall %lu", uc.cmd);
+	}
+	return NULL;
+}
+
+static const char * const cases[] = {
+	"gpte_caught_top", "gpte_caught_1a", "gpte_caught_1b", "gpte_caught_2",
+	"gpte_stale_installs", "gpte_walk_delays",
+};
+
+struct result {
+	u64 stale;		/* stale reads by the reader and the writer */
+	long long caught_1b;	/* case 1.b rechecks that caught a change */
+};
+
+/* One VM, one run. */
+static struct result run(const char *variant)
+{
+	void (*code[2])(void) = { writer_code, reader_code };
+	struct kvm_vcpu *vcpus[2];
+	pthread_t threads[2];
+	struct shared *sh;
+	struct kvm_vm *vm;
+	char stats[64];
+	u64 *pde, *pte, pt0;
+	struct result r;
+	int i, level = PG_LEVEL_2M, h;
+
+	vm = __vm_create_with_vcpus(VM_SHAPE_DEFAULT, 2, 0, NULL, vcpus);
+	for (i = 0; i < 2; i++)
+		vcpu_arch_set_entry_point(vcpus[i], code[i]);
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, DATA_GPA,
+				    DATA_SLOT, DATA_PAGES, 0);
+	virt_map(vm, DATA_GPA, DATA_GPA, DATA_PAGES);
+	virt_pg_map(vm, X_GVA, DATA_GPA);
+
+	sh = addr_gva2hva(vm, (vm_vaddr_t)&shared);
+	pte = vm_get_page_table_entry(vm, X_GVA);
+	pde = __vm_get_page_table_entry(vm, X_GVA, &level);
+	pt0 = *pde & PHYSICAL_PAGE_MASK;
+	for (i = 0; i < NR_TARGETS; i++)
+		sh->target_gpa[i] = DATA_GPA + i * PAGE_SIZE;
+	sh->pt_gpa[0] = pt0;
+	sh->pt_gpa[1] = DATA_GPA + NR_TARGETS * PAGE_SIZE;
+	memcpy(addr_gpa2hva(vm, sh->pt_gpa[1]), addr_gpa2hva(vm, pt0), PAGE_SIZE);
+	sh->pte_index = ((unsigned long)pte & (PAGE_SIZE - 1)) / 8;
+	sh->pde_index = ((unsigned long)pde & (PAGE_SIZE - 1)) / 8;
+	*(u64 *)addr_gpa2hva(vm, DATA_GPA) = stamp(0);
+	virt_pg_map(vm, (u64)alias(0), pt0);
+	virt_pg_map(vm, (u64)alias(1), sh->pt_gpa[1]);
+	virt_pg_map(vm, (u64)alias(2), addr_hva2gpa(vm, pde) & PHYSICAL_PAGE_MASK);
+
+	h = kmx_attach_vm(vm->fd);
+	TEST_ASSERT(h >= 0, "KMX_ATTACH: %s", strerror(errno));
+	snprintf(stats, sizeof(stats), "%d-%d/stats", getpid(), vm->fd);
+	if (variant) {
+		TEST_ASSERT(!kmx_debugfs_write("gpte_variant", variant),
+			    "gpte_variant %s: %s", variant, strerror(errno));
+		TEST_ASSERT(!kmx_debugfs_write("walk_delay_us", WALK_DELAY_US) &&
+			    !kmx_debugfs_write("walk_delay_vcpus", WALK_DELAY_VCPUS),
+			    "walk_delay: %s", strerror(errno));
+	}
+
+	for (i = 0; i < 2; i++)
+		pthread_create(&threads[i], NULL, vcpu_thread, vcpus[i]);
+	for (i = 0; i < 2; i++)
+		pthread_join(threads[i], NULL);
+
+	if (variant) {
+		kmx_debugfs_write("gpte_variant", "stock");
+		kmx_debugfs_write("walk_delay_us", "0");
+		kmx_debugfs_write("walk_delay_vcpus", "0");
+	}
+	r.stale = sh->stale + sh->writer_stale;
+	r.caught_1b = kmx_stat(stats, "gpte_caught_1b");
+	ksft_print_msg("%s: %lu generations, %lu reads, stale: reader %lu, writer %lu\n",
+		       variant ? variant : "stock", sh->gen, sh->reads, sh->stale,
+		       sh->writer_stale);
+	if (sh->stale)
+		ksft_print_msg("%s: last stale read 0x%lx at generation %lu\n",
+			       variant ? variant : "stock", sh->stale_seen, sh->stale_gen);
+	for (i = 0; i < ARRAY_SIZE(cases); i++)
+		ksft_print_msg("%s: %s %lld\n", variant ? variant : "stock",
+			       cases[i], kmx_stat(stats, cases[i]));
+	close(h);
+	kvm_vm_free(vm);
+	return r;
+}
+
+int main(void)
+{
+	static const char * const variants[] = { "wrong-level", "check-before-create" };
+	const char *mode = kmx_mode();
+	bool debug = !access(KMX_DEBUGFS "/gpte_variant", F_OK);
+	struct result stock, r;
+	char name[128];
+	int i;
+
+	ksft_print_header();
+	ksft_set_plan(1 + ARRAY_SIZE(variants));
+
+	if (strcmp(mode, "shadow")) {
+		for (i = 0; i < 1 + ARRAY_SIZE(variants); i++) {
+			snprintf(name, sizeof(name), "shadow_gpte_race_test %s%s%s",
+				 mode, i ? " " : "", i ? variants[i - 1] : "");
+			ksft_test_result_code(KSFT_SKIP, name,
+					      "guest page tables are shadowed only in shadow mode\n");
+		}
+		ksft_finished();
+	}
+
+	stock = run(debug ? "stock" : NULL);
+	ksft_test_result(!stock.stale, "shadow_gpte_race_test %s\n", mode);
+
+	for (i = 0; i < ARRAY_SIZE(variants); i++) {
+		snprintf(name, sizeof(name), "shadow_gpte_race_test %s %s",
+			 mode, variants[i]);
+		if (!debug) {
+			ksft_test_result_code(KSFT_SKIP, name,
+					      "the broken variants exist in debug builds only\n");
+			continue;
+		}
+		r = run(variants[i]);
+		/* A negative control must fail; passing is the failure. */
+		if (r.stale) {
+			ksft_test_result_code(KSFT_XFAIL, name, "%lu stale reads\n",
+					      r.stale);
+		} else if (!strcmp(variants[i], "check-before-create") &&
+			   stock.caught_1b <= 0 && r.caught_1b <= 0) {
+			/* It differs from stock only in case 1.b. */
+			ksft_test_result_code(KSFT_SKIP, name,
+					      "case 1.b never occurred, so this control was not exercised\n");
+		} else {
+			ksft_test_result_fail("%s: the broken recheck went unnoticed\n",
+					      name);
+		}
+	}
+	ksft_finished();
+}
