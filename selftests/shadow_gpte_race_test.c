@@ -135,20 +135,7 @@ static void reader_code(void)
 
 static void *vcpu_thread(void *arg)
 {
-	struct kvm_vcpu *vcpu = arg;
-	struct ucall uc;
-
-	vcpu_run(vcpu);
-	TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_IO);
-	switch (get_ucall(vcpu, &uc)) {
-	case UCALL_DONE:
-		break;
-	case UCALL_ABORT:
-		REPORT_GUEST_ASSERT(uc);
-		break;
-	default:
-		TEST_FAIL("unexpected ucall %lu", uc.cmd);
-	}
+	kmx_run_until_done(arg);
 	return NULL;
 }
 

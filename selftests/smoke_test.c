@@ -44,7 +44,6 @@ int main(void)
 	struct kvm_vm *vm;
 	char stats[64];
 	long long calls;
-	struct ucall uc;
 	int h;
 	u64 i;
 
@@ -62,17 +61,7 @@ int main(void)
 	TEST_ASSERT(h >= 0, "KMX_ATTACH: %s", strerror(errno));
 	snprintf(stats, sizeof(stats), "%d-%d/stats", getpid(), vm->fd);
 
-	vcpu_run(vcpu);
-	TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_IO);
-	switch (get_ucall(vcpu, &uc)) {
-	case UCALL_DONE:
-		break;
-	case UCALL_ABORT:
-		REPORT_GUEST_ASSERT(uc);
-		break;
-	default:
-		TEST_FAIL("unexpected ucall %lu", uc.cmd);
-	}
+	kmx_run_until_done(vcpu);
 
 	for (i = 0; i < TEST_PAGES; i++)
 		TEST_ASSERT_EQ(*(u64 *)addr_gpa2hva(vm, TEST_GPA + i * PAGE_SIZE),

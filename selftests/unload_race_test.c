@@ -66,22 +66,8 @@ static const char *mode;
 
 static void *vcpu_thread(void *arg)
 {
-	struct kvm_vcpu *vcpu = arg;
-	struct ucall uc;
-
-	for (;;) {
-		vcpu_run(vcpu);
-		TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_IO);
-		switch (get_ucall(vcpu, &uc)) {
-		case UCALL_DONE:
-			return NULL;
-		case UCALL_ABORT:
-			REPORT_GUEST_ASSERT(uc);
-			break;
-		default:
-			TEST_FAIL("unexpected ucall %lu", uc.cmd);
-		}
-	}
+	kmx_run_until_done(arg);
+	return NULL;
 }
 
 static void *harvest_thread(void *arg)

@@ -19,6 +19,14 @@ const char *kmx_mode(void);
 /* Whether kvm-mmu-ext is loaded and its debugfs directory is visible. */
 bool kmx_module_visible(void);
 
+struct kvm_vcpu;
+
+/*
+ * Run @vcpu until the guest calls GUEST_DONE(); a guest assertion or any
+ * other exit fails the test.
+ */
+void kmx_run_until_done(struct kvm_vcpu *vcpu);
+
 /* Whether the module was built with the KVM hooks (the FULL build). */
 bool kmx_have_hooks(void);
 

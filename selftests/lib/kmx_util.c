@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "kvm_util.h"
+#include "ucall_common.h"
 #include "kmx_util.h"
 #include "uapi/linux/kvm_mmu_ext.h"
 
@@ -130,4 +132,23 @@ int kmx_debugfs_write(const char *path, const char *val)
 	close(fd);
 	errno = err;
 	return n == (ssize_t)strlen(val) ? 0 : -1;
+}
+
+void kmx_run_until_done(struct kvm_vcpu *vcpu)
+{
+	struct ucall uc;
+
+	for (;;) {
+		vcpu_run(vcpu);
+		TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_IO);
+		switch (get_ucall(vcpu, &uc)) {
+		case UCALL_DONE:
+			return;
+		case UCALL_ABORT:
+			REPORT_GUEST_ASSERT(uc);
+			break;
+		default:
+			TEST_FAIL("unexpected ucall %lu", uc.cmd);
+		}
+	}
 }
