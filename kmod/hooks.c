@@ -17,6 +17,7 @@
 #include <linux/debugfs.h>
 #include <linux/kvm_host.h>
 #include <linux/module.h>
+#include <linux/percpu.h>
 
 #include "kvm_mmu_ext.h"
 #include "vm.h"
@@ -43,32 +44,34 @@ static void kmx_write_protect(u64 *sptep, bool pt_protect, int point)
 		kmx_stat_add(NULL, KMX_STAT_WP_SPTES, 1);
 }
 
+/*
+ * mmu_lock is a spinning rwlock: between FLUSH_LOCKED and FLUSH_UNLOCK the
+ * task cannot migrate, so a per-CPU start time serves every VM.
+ */
+static DEFINE_PER_CPU(u64, kmx_flush_start);
+
 static void kmx_flush_memslot(struct kvm *kvm, struct kvm_memory_slot *slot,
 			      bool zap_all, int point)
 {
 	struct kmx_vm *vm;
-	u64 hold = 0;
+	u64 hold;
 
-	if (point != KVM_MMU_EXT_FLUSH_LOCKED &&
-	    point != KVM_MMU_EXT_FLUSH_UNLOCK)
+	if (point == KVM_MMU_EXT_FLUSH_LOCKED) {
+		this_cpu_write(kmx_flush_start, ktime_get_ns());
+		return;
+	}
+	if (point != KVM_MMU_EXT_FLUSH_UNLOCK)
 		return;
 
+	hold = ktime_get_ns() - this_cpu_read(kmx_flush_start);
 	rcu_read_lock();
 	vm = kmx_vm_lookup_rcu(kvm);
-	if (point == KVM_MMU_EXT_FLUSH_LOCKED) {
-		if (vm)
-			vm->flush_start = ktime_get_ns();
-		goto out;
-	}
-	if (vm)
-		hold = ktime_get_ns() - vm->flush_start;
 	kmx_stat_add(vm, KMX_STAT_MEMSLOT_FLUSHES, 1);
 	kmx_stat_add(vm, KMX_STAT_MEMSLOT_FLUSH_ZAP_ALL, zap_all);
 	kmx_stat_add(vm, KMX_STAT_MEMSLOT_FLUSH_LOCK_NS, hold);
+	rcu_read_unlock();
 	trace_kmx_memslot_flush(kvm->userspace_pid, slot->id, slot->npages,
 				zap_all, hold);
-out:
-	rcu_read_unlock();
 }
 
 static bool kmx_apf_setup(struct kvm_vcpu *vcpu, gpa_t cr2_or_gpa, gfn_t gfn)

@@ -41,8 +41,6 @@ struct kmx_policy_state {
  * @vm_fd:	the VM fd number in that process, for the debugfs name
  * @debugfs:	/sys/kernel/debug/kvm-mmu-ext/<pid>-<vmfd>/
  * @stats:	this VM's counters
- * @flush_start: when the current memslot flush took mmu_lock; memslot
- *		flushes of one VM are serialised by KVM's slots_lock
  */
 struct kmx_vm {
 	struct kvm *kvm;
@@ -54,7 +52,6 @@ struct kmx_vm {
 	int vm_fd;
 	struct dentry *debugfs;
 	struct kmx_stats stats;
-	u64 flush_start;
 };
 
 extern struct kmx_policy_state kmx_default_policy;
