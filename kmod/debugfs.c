@@ -20,6 +20,7 @@ const char * const kmx_stat_names[KMX_STAT_NR] = {
 	[KMX_STAT_GPTE_CAUGHT_2]	= "gpte_caught_2",
 	[KMX_STAT_GPTE_STALE]		= "gpte_stale_installs",
 	[KMX_STAT_GPTE_WALK_DELAYS]	= "gpte_walk_delays",
+	[KMX_STAT_GPTE_CREATE_DELAYS]	= "gpte_create_delays",
 	[KMX_STAT_MEMSLOT_FLUSHES]	= "memslot_flushes",
 	[KMX_STAT_MEMSLOT_FLUSH_ZAP_ALL] = "memslot_flush_zap_all",
 	[KMX_STAT_MEMSLOT_FLUSH_LOCK_NS] = "memslot_flush_lock_ns",

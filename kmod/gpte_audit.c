@@ -11,6 +11,9 @@
  * Debug builds add, in debugfs:
  *	walk_delay_us	busy-wait this long between the walk and the fetch,
  *			to widen the race window
+ *	create_delay_us	busy-wait this long, with mmu_lock held, before
+ *			kvm_mmu_get_child_sp() creates a shadow page (after
+ *			the check of check-before-create), case 1.b's window
  *	walk_delay_vcpus  the vCPU ids (a bit mask) to delay; 0: all
  *	gpte_variant	"stock", or a broken recheck used as a negative
  *			control: "wrong-level" rechecks it.level instead of
@@ -46,6 +49,21 @@ static const char * const kmx_gpte_variant_names[KMX_GPTE_NR] = {
 static unsigned int kmx_gpte_variant_sel;	/* debug builds only */
 static unsigned int kmx_walk_delay_us;		/* debug builds only */
 static unsigned int kmx_walk_delay_vcpus;	/* debug builds only */
+static unsigned int kmx_create_delay_us;	/* debug builds only */
+
+/* Busy-wait @us for @vcpu if walk_delay_vcpus selects it; counts it. */
+static void kmx_gpte_delay(struct kvm_vcpu *vcpu, unsigned int us,
+			   enum kmx_stat stat)
+{
+	unsigned int vcpus = READ_ONCE(kmx_walk_delay_vcpus);
+
+	if (!us || (vcpus && (vcpu->vcpu_id >= 32 || !(vcpus & BIT(vcpu->vcpu_id)))))
+		return;
+	kmx_kvm_stat_add(vcpu->kvm, stat, 1);
+	/* A busy-wait on purpose: mmu_lock may be held. */
+	mdelay(us / 1000);
+	udelay(us % 1000);
+}
 
 /* Whether the gpte at @glevel differs from what the walk read. */
 static bool kmx_gpte_differs(struct kvm_vcpu *vcpu,
@@ -96,28 +114,29 @@ bool kmx_gpte_fetch(struct kvm_vcpu *vcpu,
 		    int level, bool changed, bool existed)
 {
 	unsigned int variant = KMX_DEBUG_BUILD ? READ_ONCE(kmx_gpte_variant_sel) : 0;
-	unsigned int delay, vcpus;
 	int glevel;
 
 	switch (point) {
 	case KVM_MMU_EXT_FETCH_WALKED:
-		delay = KMX_DEBUG_BUILD ? READ_ONCE(kmx_walk_delay_us) : 0;
-		vcpus = READ_ONCE(kmx_walk_delay_vcpus);
-		if (vcpus && (vcpu->vcpu_id >= 32 || !(vcpus & BIT(vcpu->vcpu_id))))
-			delay = 0;
-		if (delay) {
-			udelay(delay);
-			kmx_kvm_stat_add(vcpu->kvm, KMX_STAT_GPTE_WALK_DELAYS, 1);
-		}
+		if (KMX_DEBUG_BUILD)
+			kmx_gpte_delay(vcpu, READ_ONCE(kmx_walk_delay_us),
+				       KMX_STAT_GPTE_WALK_DELAYS);
 		return false;
 	case KVM_MMU_EXT_FETCH_TOP:
 		glevel = level;
 		break;
 	case KVM_MMU_EXT_FETCH_BEFORE_CHILD:
+		if (variant == KMX_GPTE_CHECK_BEFORE_CREATE) {
+			glevel = level - 1;
+			changed = kmx_gpte_differs(vcpu, walk, glevel);
+			if (changed)
+				break;
+		}
+		if (KMX_DEBUG_BUILD && !existed)
+			kmx_gpte_delay(vcpu, READ_ONCE(kmx_create_delay_us),
+				       KMX_STAT_GPTE_CREATE_DELAYS);
 		if (variant != KMX_GPTE_CHECK_BEFORE_CREATE)
 			return false;
-		glevel = level - 1;
-		changed = kmx_gpte_differs(vcpu, walk, glevel);
 		break;
 	case KVM_MMU_EXT_FETCH_AFTER_CHILD:
 		glevel = level - 1;
@@ -198,5 +217,7 @@ void kmx_gpte_debugfs_init(void)
 			   &kmx_walk_delay_us);
 	debugfs_create_x32("walk_delay_vcpus", 0600, kmx_debugfs_root,
 			   &kmx_walk_delay_vcpus);
+	debugfs_create_u32("create_delay_us", 0600, kmx_debugfs_root,
+			   &kmx_create_delay_us);
 #endif
 }

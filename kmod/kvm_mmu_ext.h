@@ -55,6 +55,8 @@ enum kmx_fastpf_scheme {
  * @KMX_STAT_GPTE_STALE:	(debug) leaf sptes installed while a gpte of
  *				the walk already differed
  * @KMX_STAT_GPTE_WALK_DELAYS:	(debug) faults delayed between walk and fetch
+ * @KMX_STAT_GPTE_CREATE_DELAYS: (debug) fetches delayed before creating a
+ *				child shadow page
  * @KMX_STAT_MEMSLOT_FLUSHES:	kvm_arch_flush_shadow_memslot() calls
  * @KMX_STAT_MEMSLOT_FLUSH_ZAP_ALL: of which took the fast zap-all path
  * @KMX_STAT_MEMSLOT_FLUSH_LOCK_NS: total mmu_lock hold time of the flushes
@@ -77,6 +79,7 @@ enum kmx_stat {
 	KMX_STAT_GPTE_CAUGHT_2,
 	KMX_STAT_GPTE_STALE,
 	KMX_STAT_GPTE_WALK_DELAYS,
+	KMX_STAT_GPTE_CREATE_DELAYS,
 	KMX_STAT_MEMSLOT_FLUSHES,
 	KMX_STAT_MEMSLOT_FLUSH_ZAP_ALL,
 	KMX_STAT_MEMSLOT_FLUSH_LOCK_NS,
