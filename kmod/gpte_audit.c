@@ -80,21 +80,15 @@ static bool kmx_gpte_differs(struct kvm_vcpu *vcpu,
 	return cur != walk->gpte[glevel - 1];
 }
 
-static void kmx_gpte_caught(struct kvm_vcpu *vcpu,
-			    const struct kvm_mmu_ext_gpte_walk *walk,
-			    int point, int glevel, bool existed)
+/* The counter of a recheck at @point and guest level @glevel that caught a change. */
+static enum kmx_stat kmx_gpte_case(const struct kvm_mmu_ext_gpte_walk *walk,
+				   int point, int glevel, bool existed)
 {
-	enum kmx_stat stat;
-
 	if (point == KVM_MMU_EXT_FETCH_TOP)
-		stat = KMX_STAT_GPTE_CAUGHT_TOP;
-	else if (glevel <= walk->leaf_level)
-		stat = KMX_STAT_GPTE_CAUGHT_2;
-	else
-		stat = existed ? KMX_STAT_GPTE_CAUGHT_1A : KMX_STAT_GPTE_CAUGHT_1B;
-	kmx_kvm_stat_add(vcpu->kvm, stat, 1);
-	trace_kmx_gpte_changed(vcpu->kvm->userspace_pid, point, glevel, existed,
-			       walk->gpa[glevel - 1]);
+		return KMX_STAT_GPTE_CAUGHT_TOP;
+	if (glevel <= walk->leaf_level)
+		return KMX_STAT_GPTE_CAUGHT_2;
+	return existed ? KMX_STAT_GPTE_CAUGHT_1A : KMX_STAT_GPTE_CAUGHT_1B;
 }
 
 /**
@@ -114,6 +108,7 @@ bool kmx_gpte_fetch(struct kvm_vcpu *vcpu,
 		    int level, bool changed, bool existed)
 {
 	unsigned int variant = KMX_DEBUG_BUILD ? READ_ONCE(kmx_gpte_variant_sel) : 0;
+	struct kmx_vm *vm;
 	int glevel;
 
 	switch (point) {
@@ -162,9 +157,16 @@ bool kmx_gpte_fetch(struct kvm_vcpu *vcpu,
 		return changed;
 	}
 
-	kmx_kvm_stat_add(vcpu->kvm, KMX_STAT_GPTE_RECHECKS, 1);
+	/* One lookup for both counters: mmu_lock is held. */
+	rcu_read_lock();
+	vm = kmx_vm_lookup_rcu(vcpu->kvm);
+	kmx_stat_add(vm, KMX_STAT_GPTE_RECHECKS, 1);
 	if (changed)
-		kmx_gpte_caught(vcpu, walk, point, glevel, existed);
+		kmx_stat_add(vm, kmx_gpte_case(walk, point, glevel, existed), 1);
+	rcu_read_unlock();
+	if (changed)
+		trace_kmx_gpte_changed(vcpu->kvm->userspace_pid, point, glevel,
+				       existed, walk->gpa[glevel - 1]);
 	return changed;
 }
 

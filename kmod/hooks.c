@@ -87,7 +87,7 @@ static bool kmx_apf_setup(struct kvm_vcpu *vcpu, gpa_t cr2_or_gpa, gfn_t gfn)
 	kmx_stat_add(vm, KMX_STAT_APF_REFUSED, !async);
 	rcu_read_unlock();
 	if (!async)
-		trace_kmx_apf(vcpu->vcpu_id, 4, 0, gfn);
+		trace_kmx_apf(vcpu->vcpu_id, KMX_APF_EVENT_REFUSED, 0, gfn);
 	return async;
 }
 

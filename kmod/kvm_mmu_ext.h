@@ -101,6 +101,12 @@ struct kmx_stats {
 	atomic64_t v[KMX_STAT_NR];
 };
 
+/*
+ * The kmx_apf tracepoint's event for a setup the policy refused; it follows
+ * KVM's KVM_MMU_EXT_APF_* events.
+ */
+#define KMX_APF_EVENT_REFUSED	4
+
 extern const char * const kmx_fastpf_scheme_names[KMX_FASTPF_NR];
 extern const char * const kmx_apf_policy_names[KMX_APF_POLICY_THRESHOLD + 1];
 extern const char * const kmx_stat_names[KMX_STAT_NR];

@@ -109,7 +109,7 @@ TRACE_EVENT(kmx_memslot_flush,
 		      __entry->zap_all ? "zap-all" : "per-slot", __entry->hold_ns)
 );
 
-/* An async page fault event, or a setup decision (event 4: refused). */
+/* An async page fault event, or a setup the policy refused. */
 TRACE_EVENT(kmx_apf,
 	    TP_PROTO(int vcpu_id, int event, u32 token, u64 gfn),
 	    TP_ARGS(vcpu_id, event, token, gfn),
