@@ -46,6 +46,7 @@
 #define ALIAS_GVA	0x80000000UL		/* PT0, PT1, PD aliases */
 #define STAMP_MAGIC	0x6b6d7867ULL
 #define GENERATIONS	1500			/* per phase */
+#define CONTROL_ATTEMPTS 5
 /* Longer than a whole writer step, and only the reader (vCPU 1) waits. */
 #define WALK_DELAY_US	"20000"
 #define WALK_DELAY_VCPUS "2"
@@ -229,8 +230,9 @@ int main(void)
 	const char *mode = kmx_mode();
 	bool debug = !access(KMX_DEBUGFS "/gpte_variant", F_OK);
 	struct result stock, r;
+	long long caught_1b;
 	char name[128];
-	int i;
+	int i, attempt;
 
 	ksft_print_header();
 	ksft_set_plan(1 + ARRAY_SIZE(variants));
@@ -256,13 +258,23 @@ int main(void)
 					      "the broken variants exist in debug builds only\n");
 			continue;
 		}
-		r = run(variants[i]);
+		/*
+		 * One TCG thread runs the vCPUs in turns, and in some runs
+		 * the reader hardly runs: retry a control that did no damage.
+		 */
+		for (attempt = 1, caught_1b = 0; attempt <= CONTROL_ATTEMPTS; attempt++) {
+			r = run(variants[i]);
+			caught_1b += r.caught_1b > 0 ? r.caught_1b : 0;
+			if (r.stale)
+				break;
+		}
 		/* A negative control must fail; passing is the failure. */
 		if (r.stale) {
-			ksft_test_result_code(KSFT_XFAIL, name, "%lu stale reads\n",
-					      r.stale);
+			ksft_test_result_code(KSFT_XFAIL, name,
+					      "%lu stale reads, run %d\n",
+					      r.stale, attempt);
 		} else if (!strcmp(variants[i], "check-before-create") &&
-			   stock.caught_1b <= 0 && r.caught_1b <= 0) {
+			   stock.caught_1b <= 0 && !caught_1b) {
 			/* It differs from stock only in case 1.b. */
 			ksft_test_result_code(KSFT_SKIP, name,
 					      "case 1.b never occurred, so this control was not exercised\n");
