@@ -30,6 +30,11 @@ const char * const kmx_stat_names[KMX_STAT_NR] = {
 	[KMX_STAT_APF_PRESENT]		= "apf_present",
 	[KMX_STAT_APF_READY]		= "apf_ready",
 	[KMX_STAT_APF_CANCEL]		= "apf_cancel",
+	[KMX_STAT_PT_WATCHES]		= "pt_watches",
+	[KMX_STAT_PT_EVENTS]		= "pt_events",
+	[KMX_STAT_PT_DROPPED]		= "pt_dropped",
+	[KMX_STAT_PT_MISSES]		= "pt_misses",
+	[KMX_STAT_PT_REMOVED]		= "pt_removed",
 	[KMX_STAT_VMS_DESTROYED]	= "vms_destroyed",
 };
 

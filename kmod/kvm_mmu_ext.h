@@ -66,6 +66,11 @@ enum kmx_fastpf_scheme {
  * @KMX_STAT_APF_PRESENT:	present (page-ready) events
  * @KMX_STAT_APF_READY:		ready events
  * @KMX_STAT_APF_CANCEL:	queue cancellations
+ * @KMX_STAT_PT_WATCHES:	watched ranges now (a gauge)
+ * @KMX_STAT_PT_EVENTS:		page-track events queued for watchers
+ * @KMX_STAT_PT_DROPPED:	page-track events lost to a full ring
+ * @KMX_STAT_PT_MISSES:		notifier calls for a gpa nobody watches
+ * @KMX_STAT_PT_REMOVED:	watches dropped because their memslot went
  * @KMX_STAT_VMS_DESTROYED:	VMs destroyed while the module was loaded
  * @KMX_STAT_NR:		number of counters
  */
@@ -89,6 +94,11 @@ enum kmx_stat {
 	KMX_STAT_APF_PRESENT,
 	KMX_STAT_APF_READY,
 	KMX_STAT_APF_CANCEL,
+	KMX_STAT_PT_WATCHES,
+	KMX_STAT_PT_EVENTS,
+	KMX_STAT_PT_DROPPED,
+	KMX_STAT_PT_MISSES,
+	KMX_STAT_PT_REMOVED,
 	KMX_STAT_VMS_DESTROYED,
 	KMX_STAT_NR,
 };
@@ -106,6 +116,11 @@ struct kmx_stats {
  * KVM's KVM_MMU_EXT_APF_* events.
  */
 #define KMX_APF_EVENT_REFUSED	4
+
+/* The kmx_pt_watch tracepoint's operations. */
+#define KMX_PT_OP_WATCH		0
+#define KMX_PT_OP_UNWATCH	1
+#define KMX_PT_OP_REMOVED	2
 
 extern const char * const kmx_fastpf_scheme_names[KMX_FASTPF_NR];
 extern const char * const kmx_apf_policy_names[KMX_APF_POLICY_THRESHOLD + 1];

@@ -7,6 +7,7 @@
 
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/rcupdate.h>
 #include <linux/string.h>
 
 #include "kvm_mmu_ext.h"
@@ -171,6 +172,8 @@ static void __exit kmx_exit(void)
 	kmx_dev_exit();
 	kmx_hooks_unregister();
 	kmx_debugfs_exit();
+	/* Closed handles free their rings in RCU callbacks of this module. */
+	rcu_barrier();
 }
 
 module_init(kmx_init);

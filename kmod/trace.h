@@ -129,6 +129,60 @@ TRACE_EVENT(kmx_apf,
 		      __entry->token, __entry->gfn)
 );
 
+/* The page-track notifier saw an emulated write into a page (one event). */
+TRACE_EVENT(kmx_pt_write,
+	    TP_PROTO(u64 gpa, int bytes, u32 vcpu_id, u32 watchers, u32 dropped),
+	    TP_ARGS(gpa, bytes, vcpu_id, watchers, dropped),
+	    TP_STRUCT__entry(__field(u64, gpa)
+			     __field(int, bytes)
+			     __field(u32, vcpu_id)
+			     __field(u32, watchers)
+			     __field(u32, dropped)),
+	    TP_fast_assign(__entry->gpa = gpa;
+			   __entry->bytes = bytes;
+			   __entry->vcpu_id = vcpu_id;
+			   __entry->watchers = watchers;
+			   __entry->dropped = dropped;),
+	    TP_printk("vcpu %u gpa 0x%llx bytes %d watchers %u dropped %u",
+		      __entry->vcpu_id, __entry->gpa, __entry->bytes,
+		      __entry->watchers, __entry->dropped)
+);
+
+/*
+ * KMX_WATCH or KMX_UNWATCH returned @ret, or a memslot deletion dropped
+ * @ret watches of [gpa, gpa + len).
+ */
+TRACE_EVENT(kmx_pt_watch,
+	    TP_PROTO(pid_t pid, int op, u64 gpa, u64 len, long ret),
+	    TP_ARGS(pid, op, gpa, len, ret),
+	    TP_STRUCT__entry(__field(pid_t, pid)
+			     __field(int, op)
+			     __field(u64, gpa)
+			     __field(u64, len)
+			     __field(long, ret)),
+	    TP_fast_assign(__entry->pid = pid;
+			   __entry->op = op;
+			   __entry->gpa = gpa;
+			   __entry->len = len;
+			   __entry->ret = ret;),
+	    TP_printk("pid %d %s gpa 0x%llx len 0x%llx ret %ld", __entry->pid,
+		      __print_symbolic(__entry->op, { 0, "watch" },
+				       { 1, "unwatch" }, { 2, "memslot-removed" }),
+		      __entry->gpa, __entry->len, __entry->ret)
+);
+
+/* The hub registered (1) or unregistered (0) the VM's page-track notifier. */
+TRACE_EVENT(kmx_pt_notifier,
+	    TP_PROTO(pid_t pid, bool registered),
+	    TP_ARGS(pid, registered),
+	    TP_STRUCT__entry(__field(pid_t, pid)
+			     __field(bool, registered)),
+	    TP_fast_assign(__entry->pid = pid;
+			   __entry->registered = registered;),
+	    TP_printk("pid %d %s", __entry->pid,
+		      __entry->registered ? "registered" : "unregistered")
+);
+
 #endif /* _KVM_MMU_EXT_TRACE_H */
 
 #undef TRACE_INCLUDE_PATH

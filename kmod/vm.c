@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kvm-mmu-ext: KMX_ATTACH and the per-VM handle.
+ * kvm-mmu-ext: KMX_ATTACH and the per-VM handles.
  *
- * Lifetime: the handle takes a reference on the VM with kvm_get_kvm(), so
- * the VM is destroyed at the earliest when the last handle closes, and the
- * per-VM state is freed by that close, before the reference is dropped.
- * The vm_destroy hook therefore never sees a VM that still has state, in
- * whichever order userspace closes the VM fd and the handle.  An open
+ * Lifetime: the first handle of a VM creates its state, which takes a
+ * reference on the VM with kvm_get_kvm(); further handles share the state.
+ * The VM is destroyed at the earliest when its last handle closes, and the
+ * state is freed by that close, before the reference is dropped.  The
+ * vm_destroy hook therefore never sees a VM that still has state, in
+ * whichever order userspace closes the VM fd and the handles.  An open
  * handle also pins the module (fops.owner), so rmmod fails with -EBUSY.
+ *
+ * Each handle is also a page-track watcher (pagetrack/), with its own
+ * watches and event ring: read() and poll() on a handle are its events.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -106,12 +110,17 @@ int kmx_policy_check(const struct kmx_policy *p)
 	return 0;
 }
 
-/*
- * Copy an extensible ioctl argument whose first member is its size.
- * Smaller than @min: -EINVAL; larger than @ksize with non-zero tail: -E2BIG.
+/**
+ * kmx_copy_arg() - copy an extensible ioctl argument that starts with its size
+ * @dst: the kernel copy
+ * @ksize: its size
+ * @min: the smallest size userspace may pass
+ * @uarg: the argument
+ *
+ * Return: 0, -EFAULT, -EINVAL (smaller than @min) or -E2BIG (larger than
+ * @ksize, with a non-zero tail).
  */
-static int kmx_copy_arg(void *dst, size_t ksize, size_t min,
-			const void __user *uarg)
+int kmx_copy_arg(void *dst, size_t ksize, size_t min, const void __user *uarg)
 {
 	u32 usize;
 
@@ -174,35 +183,67 @@ static long kmx_get_policy(struct kmx_vm *vm, struct kmx_policy __user *uarg)
 
 static long kmx_vm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
-	struct kmx_vm *vm = file->private_data;
+	struct kmx_pt_watcher *w = file->private_data;
 	void __user *uarg = (void __user *)arg;
 
 	switch (cmd) {
 	case KMX_SET_POLICY:
-		return kmx_set_policy(vm, uarg);
+		return kmx_set_policy(w->vm, uarg);
 	case KMX_GET_POLICY:
-		return kmx_get_policy(vm, uarg);
+		return kmx_get_policy(w->vm, uarg);
+	case KMX_WATCH:
+		return kmx_pt_watch(w, uarg);
+	case KMX_UNWATCH:
+		return kmx_pt_unwatch(w, uarg);
+	case KMX_SET_RING:
+		return kmx_pt_set_ring(w, uarg);
 	default:
 		return -ENOTTY;
 	}
 }
 
-static int kmx_vm_release(struct inode *inode, struct file *file)
+static ssize_t kmx_vm_read(struct file *file, char __user *buf, size_t count,
+			   loff_t *ppos)
 {
-	struct kmx_vm *vm = file->private_data;
+	return kmx_pt_read(file->private_data, buf, count,
+			   file->f_flags & O_NONBLOCK);
+}
 
+static __poll_t kmx_vm_poll(struct file *file, struct poll_table_struct *pt)
+{
+	return kmx_pt_poll(file->private_data, file, pt);
+}
+
+/* Drop a handle's share of the VM state; the last one frees it. */
+static void kmx_vm_put(struct kmx_vm *vm)
+{
 	struct kvm *kvm = vm->kvm;
+	bool last;
 
 	mutex_lock(&kmx_vms_lock);
-	hash_del_rcu(&vm->node);
+	last = refcount_dec_and_test(&vm->users);
+	if (last)
+		hash_del_rcu(&vm->node);
 	mutex_unlock(&kmx_vms_lock);
+	if (!last)
+		return;
 
+	kmx_pt_hub_destroy(&vm->pt);
 	debugfs_remove_recursive(vm->debugfs);
 	trace_kmx_detach(vm->owner_pid, vm->vm_fd);
 	/* A hook may still be counting into it, under RCU. */
 	kfree_rcu(vm, rcu);
 	/* Last: this may destroy the VM and run the vm_destroy hook. */
 	kvm_put_kvm(kvm);
+}
+
+static int kmx_vm_release(struct inode *inode, struct file *file)
+{
+	struct kmx_pt_watcher *w = file->private_data;
+	struct kmx_vm *vm = w->vm;
+
+	kmx_pt_watcher_release(w);
+	kmx_vm_put(vm);
 	return 0;
 }
 
@@ -210,21 +251,57 @@ static const struct file_operations kmx_vm_fops = {
 	.owner		= THIS_MODULE,
 	.unlocked_ioctl	= kmx_vm_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
+	.read		= kmx_vm_read,
+	.poll		= kmx_vm_poll,
 	.release	= kmx_vm_release,
 	.llseek		= noop_llseek,
 };
 
+/* Find the state of @kvm and take a share of it, or create it. */
+static struct kmx_vm *kmx_vm_get(struct kvm *kvm, int vm_fd)
+{
+	struct kmx_vm *vm, *new;
+
+	new = kzalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
+	if (!new)
+		return NULL;
+
+	mutex_lock(&kmx_vms_lock);
+	vm = kmx_vm_lookup_rcu(kvm);
+	if (vm) {
+		refcount_inc(&vm->users);
+		mutex_unlock(&kmx_vms_lock);
+		kfree(new);
+		return vm;
+	}
+	vm = new;
+	vm->kvm = kvm;
+	refcount_set(&vm->users, 1);
+	mutex_init(&vm->lock);
+	vm->policy = kmx_default_policy;
+	vm->owner_pid = task_tgid_nr(current);
+	vm->vm_fd = vm_fd;
+	kmx_pt_hub_init(&vm->pt);
+	/* Safe: the fd our caller holds keeps the VM alive until we take our ref. */
+	kvm_get_kvm(kvm);
+	hash_add_rcu(kmx_vms, &vm->node, (unsigned long)kvm);
+	kmx_vm_debugfs_init(vm);
+	trace_kmx_attach(vm->owner_pid, vm->vm_fd);
+	mutex_unlock(&kmx_vms_lock);
+	return vm;
+}
+
 /**
- * kmx_attach() - KMX_ATTACH: create the per-VM handle of a KVM VM
+ * kmx_attach() - KMX_ATTACH: create a handle of a KVM VM
  * @uarg: struct kmx_attach from userspace
  *
  * Return: the handle fd, or -EFAULT, -EINVAL (bad size, flags or padding,
  * or @vm_fd is not a KVM VM), -E2BIG (unknown non-zero tail), -EBADF (no
- * such fd), -EPERM (caller is not the VM's owner), -EBUSY (the VM already
- * has a handle) or -ENOMEM.
+ * such fd), -EPERM (caller is not in the VM's process) or -ENOMEM.
  */
 long kmx_attach(const struct kmx_attach __user *uarg)
 {
+	struct kmx_pt_watcher *w;
 	struct kmx_attach a;
 	struct kmx_vm *vm;
 	struct kvm *kvm;
@@ -246,37 +323,26 @@ long kmx_attach(const struct kmx_attach __user *uarg)
 	if (kvm->mm != current->mm)
 		return -EPERM;
 
-	vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
-	if (!vm)
+	w = kzalloc(sizeof(*w), GFP_KERNEL_ACCOUNT);
+	if (!w)
 		return -ENOMEM;
-	vm->kvm = kvm;
-	mutex_init(&vm->lock);
-	vm->policy = kmx_default_policy;
-	vm->owner_pid = task_tgid_nr(current);
-	vm->vm_fd = a.vm_fd;
-
-	mutex_lock(&kmx_vms_lock);
-	if (kmx_vm_lookup_rcu(kvm)) {
-		mutex_unlock(&kmx_vms_lock);
-		kfree(vm);
-		return -EBUSY;
+	vm = kmx_vm_get(kvm, a.vm_fd);
+	if (!vm) {
+		kfree(w);
+		return -ENOMEM;
 	}
-	/* Safe: the fd we hold keeps the VM alive until we take our ref. */
-	kvm_get_kvm(kvm);
-	hash_add_rcu(kmx_vms, &vm->node, (unsigned long)kvm);
-	mutex_unlock(&kmx_vms_lock);
+	r = kmx_pt_watcher_init(w, vm);
+	if (r)
+		goto out_put;
+	r = anon_inode_getfd("kvm-mmu-ext-vm", &kmx_vm_fops, w, O_RDWR | O_CLOEXEC);
+	if (r < 0)
+		goto out_ring;
+	return r;
 
-	kmx_vm_debugfs_init(vm);
-	r = anon_inode_getfd("kvm-mmu-ext-vm", &kmx_vm_fops, vm, O_RDWR | O_CLOEXEC);
-	if (r < 0) {
-		mutex_lock(&kmx_vms_lock);
-		hash_del_rcu(&vm->node);
-		mutex_unlock(&kmx_vms_lock);
-		debugfs_remove_recursive(vm->debugfs);
-		kfree_rcu(vm, rcu);
-		kvm_put_kvm(kvm);
-		return r;
-	}
-	trace_kmx_attach(vm->owner_pid, vm->vm_fd);
+out_ring:
+	kmx_pt_ring_free(&w->ring);
+out_put:
+	kfree(w);
+	kmx_vm_put(vm);
 	return r;
 }

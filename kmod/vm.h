@@ -7,10 +7,12 @@
 
 #include <linux/mutex.h>
 #include <linux/rcupdate.h>
+#include <linux/refcount.h>
 #include <linux/types.h>
 #include <uapi/linux/kvm_mmu_ext.h>
 
 #include "kvm_mmu_ext.h"
+#include "pagetrack/pagetrack.h"
 
 struct kvm;
 struct file;
@@ -31,9 +33,10 @@ struct kmx_policy_state {
 
 /**
  * struct kmx_vm - what the module keeps for one attached VM
- * @kvm:	the VM; the handle holds a reference, so it outlives the handle
+ * @kvm:	the VM; this state holds a reference, so it outlives the state
  * @node:	in the kmx_vms hash, keyed by @kvm; written under
  *		kmx_vms_lock, read under RCU by the hooks
+ * @users:	the VM's handles; the last one to close frees the state
  * @rcu:	frees the state after the hooks are done with it
  * @lock:	serialises policy updates
  * @policy:	this VM's policy
@@ -41,10 +44,12 @@ struct kmx_policy_state {
  * @vm_fd:	the VM fd number in that process, for the debugfs name
  * @debugfs:	/sys/kernel/debug/kvm-mmu-ext/<pid>-<vmfd>/
  * @stats:	this VM's counters
+ * @pt:		the page-track hub
  */
 struct kmx_vm {
 	struct kvm *kvm;
 	struct hlist_node node;
+	refcount_t users;
 	struct rcu_head rcu;
 	struct mutex lock;	/* serialises policy updates */
 	struct kmx_policy_state policy;
@@ -52,6 +57,7 @@ struct kmx_vm {
 	int vm_fd;
 	struct dentry *debugfs;
 	struct kmx_stats stats;
+	struct kmx_pt_hub pt;
 };
 
 extern struct kmx_policy_state kmx_default_policy;
@@ -59,6 +65,7 @@ extern struct kmx_policy_state kmx_default_policy;
 struct kmx_vm *kmx_vm_lookup_rcu(const struct kvm *kvm);
 void kmx_stat_add(struct kmx_vm *vm, enum kmx_stat stat, s64 n);
 void kmx_kvm_stat_add(const struct kvm *kvm, enum kmx_stat stat, s64 n);
+int kmx_copy_arg(void *dst, size_t ksize, size_t min, const void __user *uarg);
 long kmx_attach(const struct kmx_attach __user *uarg);
 int kmx_policy_check(const struct kmx_policy *p);
 void kmx_vm_debugfs_init(struct kmx_vm *vm);

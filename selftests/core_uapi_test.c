@@ -140,8 +140,9 @@ static void test_handle(int dev, struct kvm_vm *vm)
 	expect_ok("attach", h >= 0);
 	TEST_ASSERT(h >= 0, "KMX_ATTACH failed, errno %d", errno);
 	expect_ok("handle-cloexec", fcntl(h, F_GETFD) & FD_CLOEXEC);
-	expect_errno("attach-twice", attach(dev, sizeof(struct kmx_attach), 0, vm->fd, 0),
-		     EBUSY);
+	/* A second handle shares the VM's state. */
+	h2 = attach(dev, sizeof(struct kmx_attach), 0, vm->fd, 0);
+	expect_ok("attach-second-handle", h2 >= 0);
 
 	expect_errno("handle-unknown-ioctl", ioctl(h, _IO(KMX_IOCTL_TYPE, 0x7f), 0), ENOTTY);
 	expect_errno("handle-attach-ioctl",
@@ -180,10 +181,17 @@ static void test_handle(int dev, struct kvm_vm *vm)
 		  p.apf_threshold_us == (have_hooks ? 100 : 0) &&
 		  p.rmap_nolock == have_hooks);
 
+	memset(&p, 0, sizeof(p));
+	p.size = sizeof(p);
+	expect_ok("policy-shared", !ioctl(h2, KMX_GET_POLICY, &p) &&
+		  p.apf_policy == (have_hooks ? KMX_APF_POLICY_THRESHOLD : KMX_APF_POLICY_KVM));
+
 	snprintf(path, sizeof(path), KMX_DEBUGFS "/%d-%d/policy", getpid(), vm->fd);
 	expect_ok("debugfs-policy", file_has(path, have_hooks ? "lock-bit" : "off"));
+	close(h2);
+	expect_ok("debugfs-kept-by-other-handle", !access(path, F_OK));
 
-	/* Handle before VM: the state goes, so the VM can attach again. */
+	/* Handles before VM: the state goes, so the VM can attach again. */
 	close(h);
 	expect_ok("debugfs-gone", access(path, F_OK) && errno == ENOENT);
 	h2 = attach(dev, sizeof(struct kmx_attach), 0, vm->fd, 0);

@@ -6,6 +6,7 @@
 #define SELFTEST_KMX_UTIL_H
 
 #include <stdbool.h>
+#include <linux/types.h>
 
 #define KMX_DEBUGFS	"/sys/kernel/debug/kvm-mmu-ext"
 #define KMX_DEV		"/dev/kvm-mmu-ext"
@@ -44,5 +45,23 @@ void kmx_print_stats(const char *path);
 
 /* Write @val to @path under KMX_DEBUGFS; 0, or -1 with errno set. */
 int kmx_debugfs_write(const char *path, const char *val);
+
+struct kmx_event;
+
+/* KMX_WATCH / KMX_UNWATCH of [@gpa, @gpa + @len) on handle @h: 0 or -1. */
+int kmx_watch(int h, u64 gpa, u64 len);
+int kmx_unwatch(int h, u64 gpa, u64 len);
+
+/* KMX_SET_RING: 0 or -1 with errno set. */
+int kmx_set_ring(int h, u32 nr_records);
+
+/*
+ * Read up to @max events from the O_NONBLOCK handle @h, until it has no
+ * more; returns how many.  A failing read() other than EAGAIN fails the test.
+ */
+int kmx_read_events(int h, struct kmx_event *ev, int max);
+
+/* The value of KVM's per-vCPU statistic @name, e.g. "pf_emulate". */
+u64 kmx_vcpu_stat(struct kvm_vcpu *vcpu, const char *name);
 
 #endif /* SELFTEST_KMX_UTIL_H */

@@ -152,3 +152,66 @@ void kmx_run_until_done(struct kvm_vcpu *vcpu)
 		}
 	}
 }
+
+static int kmx_watch_ioctl(int h, unsigned long cmd, u64 gpa, u64 len)
+{
+	struct kmx_watch w = { .size = sizeof(w), .gpa = gpa, .len = len };
+
+	return ioctl(h, cmd, &w);
+}
+
+int kmx_watch(int h, u64 gpa, u64 len)
+{
+	return kmx_watch_ioctl(h, KMX_WATCH, gpa, len);
+}
+
+int kmx_unwatch(int h, u64 gpa, u64 len)
+{
+	return kmx_watch_ioctl(h, KMX_UNWATCH, gpa, len);
+}
+
+int kmx_set_ring(int h, u32 nr_records)
+{
+	struct kmx_ring r = { .size = sizeof(r), .nr_records = nr_records };
+
+	return ioctl(h, KMX_SET_RING, &r);
+}
+
+int kmx_read_events(int h, struct kmx_event *ev, int max)
+{
+	int n = 0;
+
+	while (n < max) {
+		ssize_t r = read(h, ev + n, (max - n) * sizeof(*ev));
+
+		if (r < 0 && errno == EAGAIN)
+			break;
+		TEST_ASSERT(r > 0 && !(r % sizeof(*ev)),
+			    "read of events: %zd (%s)", r, strerror(errno));
+		n += r / sizeof(*ev);
+	}
+	return n;
+}
+
+u64 kmx_vcpu_stat(struct kvm_vcpu *vcpu, const char *name)
+{
+	struct kvm_stats_header header;
+	struct kvm_stats_desc *descs, *d;
+	u64 v = 0;
+	int fd, i;
+
+	fd = vcpu_get_stats_fd(vcpu);
+	read_stats_header(fd, &header);
+	descs = read_stats_descriptors(fd, &header);
+	for (i = 0; i < header.num_desc; i++) {
+		d = get_stats_descriptor(descs, i, &header);
+		if (!strcmp(d->name, name)) {
+			read_stat_data(fd, &header, d, &v, 1);
+			break;
+		}
+	}
+	TEST_ASSERT(i < header.num_desc, "no vCPU stat %s", name);
+	free(descs);
+	close(fd);
+	return v;
+}
