@@ -92,6 +92,7 @@ vm()
 }
 
 smoke="smoke_test core_uapi_test unload_race_test shadow_gpte_race_test"
+smoke+=" pagetrack_watch_test pagetrack_churn_test pagetrack_teardown_test"
 vm --name release --flavour release --tests "$smoke"
 vm --name debug --flavour debug --tests "$smoke"
 vm --name stock --flavour stock --modes stock --tests "$smoke"

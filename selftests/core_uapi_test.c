@@ -212,6 +212,86 @@ static void test_vm_closed_first(int dev)
 	close(h);
 }
 
+/* KMX_WATCH, KMX_UNWATCH, KMX_SET_RING and read() on bad input. */
+#define PT_GPA		BIT_ULL(32)
+#define PT_PAGES	4
+
+static long watch_raw(int h, unsigned long cmd, u32 flags, u64 gpa, u64 len)
+{
+	struct kmx_watch w = { sizeof(w), flags, gpa, len };
+
+	return ioctl(h, cmd, &w);
+}
+
+static void test_pagetrack(int dev)
+{
+	struct kvm_vm *vm = vm_create_barebones();
+	struct userspace_mem_region *region;
+	struct kmx_event ev;
+	int h, status;
+	pid_t pid;
+
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, PT_GPA, 1, PT_PAGES, 0);
+	region = memslot2region(vm, 1);
+	h = attach(dev, sizeof(struct kmx_attach), 0, vm->fd, 0);
+	TEST_ASSERT(h >= 0, "KMX_ATTACH failed, errno %d", errno);
+	TEST_ASSERT(!fcntl(h, F_SETFL, O_NONBLOCK), "O_NONBLOCK");
+
+	expect_errno("watch-null", ioctl(h, KMX_WATCH, NULL), EFAULT);
+	expect_errno("watch-flags", watch_raw(h, KMX_WATCH, 1, PT_GPA, PAGE_SIZE), EINVAL);
+	expect_errno("watch-gpa-unaligned",
+		     watch_raw(h, KMX_WATCH, 0, PT_GPA + 8, PAGE_SIZE), EINVAL);
+	expect_errno("watch-len-unaligned", watch_raw(h, KMX_WATCH, 0, PT_GPA, 8), EINVAL);
+	expect_errno("watch-len-0", watch_raw(h, KMX_WATCH, 0, PT_GPA, 0), EINVAL);
+	expect_errno("watch-len-too-big",
+		     watch_raw(h, KMX_WATCH, 0, PT_GPA, KMX_WATCH_MAX_LEN + PAGE_SIZE), EINVAL);
+	expect_errno("watch-wraps",
+		     watch_raw(h, KMX_WATCH, 0, -PAGE_SIZE, 2 * PAGE_SIZE), EINVAL);
+	expect_errno("watch-no-memslot",
+		     watch_raw(h, KMX_WATCH, 0, BIT_ULL(40), PAGE_SIZE), ENOENT);
+	expect_errno("watch-leaves-memslot",
+		     watch_raw(h, KMX_WATCH, 0, PT_GPA + 3 * PAGE_SIZE, 2 * PAGE_SIZE), EINVAL);
+	expect_ok("watch", !kmx_watch(h, PT_GPA, PAGE_SIZE));
+	expect_errno("watch-twice", kmx_watch(h, PT_GPA, PAGE_SIZE), EEXIST);
+	expect_ok("watch-overlapping", !kmx_watch(h, PT_GPA, 2 * PAGE_SIZE));
+	expect_errno("unwatch-unknown", kmx_unwatch(h, PT_GPA + PAGE_SIZE, PAGE_SIZE), ENOENT);
+	expect_errno("unwatch-flags",
+		     watch_raw(h, KMX_UNWATCH, 1, PT_GPA, PAGE_SIZE), EINVAL);
+	expect_errno("set-ring-while-watching", kmx_set_ring(h, 16), EBUSY);
+	expect_errno("read-short-buffer", read(h, &ev, sizeof(ev) - 1), EINVAL);
+	expect_errno("read-nothing-nonblock", read(h, &ev, sizeof(ev)), EAGAIN);
+
+	/* The page-track API works only from the VM's own process. */
+	pid = fork();
+	TEST_ASSERT(pid >= 0, "fork");
+	if (!pid)
+		_exit(kmx_watch(h, PT_GPA + PAGE_SIZE, PAGE_SIZE) == -1 && errno == ESRCH ?
+		      0 : 1);
+	TEST_ASSERT(waitpid(pid, &status, 0) == pid, "waitpid");
+	expect_ok("watch-other-process-esrch", WIFEXITED(status) && !WEXITSTATUS(status));
+
+	/* KVM refuses a memslot MOVE while the notifier is registered. */
+	expect_errno("memslot-move-while-watched",
+		     __vm_set_user_memory_region(vm, 1, 0, 2 * PT_GPA,
+						 PT_PAGES * PAGE_SIZE, region->host_mem),
+		     EINVAL);
+	expect_ok("unwatch", !kmx_unwatch(h, PT_GPA, PAGE_SIZE) &&
+		  !kmx_unwatch(h, PT_GPA, 2 * PAGE_SIZE));
+	expect_errno("unwatch-again", kmx_unwatch(h, PT_GPA, PAGE_SIZE), ENOENT);
+	/* The last unwatch unregistered it. */
+	expect_ok("memslot-move-after-last-unwatch",
+		  !__vm_set_user_memory_region(vm, 1, 0, 2 * PT_GPA,
+					       PT_PAGES * PAGE_SIZE, region->host_mem));
+	region->region.guest_phys_addr = 2 * PT_GPA;
+
+	expect_errno("set-ring-not-power-of-2", kmx_set_ring(h, 100), EINVAL);
+	expect_errno("set-ring-too-small", kmx_set_ring(h, KMX_RING_MIN / 2), EINVAL);
+	expect_errno("set-ring-too-big", kmx_set_ring(h, KMX_RING_MAX * 2), EINVAL);
+	expect_ok("set-ring", !kmx_set_ring(h, KMX_RING_MIN));
+	close(h);
+	kvm_vm_free(vm);
+}
+
 static void test_params(void)
 {
 	const char *path = "/sys/module/kvm_mmu_ext/parameters/fastpf_scheme";
@@ -251,6 +331,7 @@ int main(void)
 	test_handle(dev, vm);
 	kvm_vm_free(vm);
 	test_vm_closed_first(dev);
+	test_pagetrack(dev);
 	test_params();
 	close(dev);
 	ksft_set_plan(ksft_test_num());

@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pagetrack_teardown_test: watches active while things go away.
+ *
+ *  vm-first:     the VM fd closes while a handle watches; the handle's
+ *                reference keeps the VM, so UNWATCH and WATCH still work;
+ *                closing the handle then destroys the VM.
+ *  handle-first: the handle closes while it watches; its watches and the
+ *                notifier go, and the guest's next write is not emulated.
+ *  memslot:      a memslot with watches of two ranges is deleted; the
+ *                watcher gets one REMOVED record naming the slot, its
+ *                watches there are gone (UNWATCH and WATCH fail ENOENT),
+ *                and another handle's watch on another slot is untouched.
+ *  kill:         the VMM process is SIGKILLed while it watches; its exit
+ *                releases everything (the module-wide pt_watches returns
+ *                to what it was, and the VM is destroyed).
+ *
+ * No case may splat; the runner scans dmesg after the test.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kvm_util.h"
+#include "processor.h"
+#include "kselftest.h"
+#include "kmx_util.h"
+#include "uapi/linux/kvm_mmu_ext.h"
+
+#define TEST_GPA	BIT_ULL(32)
+#define SLOT_PAGES	4
+#define SLOT2_GPA	(TEST_GPA + 16 * PAGE_SIZE)
+
+static void guest_code(void)
+{
+	WRITE_ONCE(*(u64 *)TEST_GPA, 1);
+	GUEST_SYNC(1);
+	WRITE_ONCE(*(u64 *)(TEST_GPA + 8), 2);
+	GUEST_DONE();
+}
+
+static void run_to(struct kvm_vcpu *vcpu, u64 want)
+{
+	struct ucall uc;
+
+	vcpu_run(vcpu);
+	TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_IO);
+	switch (get_ucall(vcpu, &uc)) {
+	case UCALL_SYNC:
+	case UCALL_DONE:
+		TEST_ASSERT(uc.cmd == want, "ucall %lu, want %lu", uc.cmd, want);
+		return;
+	case UCALL_ABORT:
+		REPORT_GUEST_ASSERT(uc);
+		break;
+	default:
+		TEST_FAIL("unexpected ucall %lu", uc.cmd);
+	}
+}
+
+static struct kvm_vm *new_vm(struct kvm_vcpu **vcpu)
+{
+	struct kvm_vm *vm = vm_create_with_one_vcpu(vcpu, guest_code);
+
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, TEST_GPA, 1, SLOT_PAGES, 0);
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, SLOT2_GPA, 2, SLOT_PAGES, 0);
+	virt_map(vm, TEST_GPA, TEST_GPA, SLOT_PAGES);
+	return vm;
+}
+
+static int new_handle(struct kvm_vm *vm)
+{
+	int h = kmx_attach_vm(vm->fd);
+
+	TEST_ASSERT(h >= 0, "KMX_ATTACH: %s", strerror(errno));
+	TEST_ASSERT(!fcntl(h, F_SETFL, O_NONBLOCK), "O_NONBLOCK");
+	return h;
+}
+
+static int nr_events(int h, struct kmx_event *ev, int max)
+{
+	return kmx_read_events(h, ev, max);
+}
+
+static void case_vm_first(void)
+{
+	long long destroyed = kmx_stat("stats", "vms_destroyed");
+	struct kmx_event ev[4];
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm = new_vm(&vcpu);
+	int h = new_handle(vm);
+
+	TEST_ASSERT(!kmx_watch(h, TEST_GPA, PAGE_SIZE), "KMX_WATCH: %s", strerror(errno));
+	run_to(vcpu, UCALL_SYNC);
+	TEST_ASSERT(nr_events(h, ev, 4) == 1 && ev[0].gpa == TEST_GPA,
+		    "vm-first: no event for the write");
+	/* Close the vCPU and VM fds only: kvm_vm_free() would delete the memslots. */
+	kvm_vm_release(vm);
+	TEST_ASSERT(!kmx_unwatch(h, TEST_GPA, PAGE_SIZE),
+		    "vm-first: UNWATCH after the VM fd closed: %s", strerror(errno));
+	TEST_ASSERT(!kmx_watch(h, SLOT2_GPA, PAGE_SIZE),
+		    "vm-first: WATCH after the VM fd closed: %s", strerror(errno));
+	if (kmx_have_hooks())
+		TEST_ASSERT_EQ(kmx_stat("stats", "vms_destroyed"), destroyed);
+	close(h);
+	if (kmx_have_hooks())
+		TEST_ASSERT_EQ(kmx_stat("stats", "vms_destroyed"), destroyed + 1);
+}
+
+static void case_handle_first(void)
+{
+	long long watches = kmx_stat("stats", "pt_watches");
+	struct kmx_event ev[4];
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm = new_vm(&vcpu);
+	int h = new_handle(vm);
+	u64 emulated;
+
+	TEST_ASSERT(!kmx_watch(h, TEST_GPA, PAGE_SIZE) &&
+		    !kmx_watch(h, TEST_GPA, 2 * PAGE_SIZE), "KMX_WATCH: %s", strerror(errno));
+	TEST_ASSERT_EQ(kmx_stat("stats", "pt_watches"), watches + 2);
+	run_to(vcpu, UCALL_SYNC);
+	TEST_ASSERT(nr_events(h, ev, 4) == 1, "handle-first: no event for the write");
+	close(h);
+	TEST_ASSERT_EQ(kmx_stat("stats", "pt_watches"), watches);
+	emulated = kmx_vcpu_stat(vcpu, "pf_emulate");
+	run_to(vcpu, UCALL_DONE);
+	TEST_ASSERT_EQ(kmx_vcpu_stat(vcpu, "pf_emulate"), emulated);
+	kvm_vm_free(vm);
+}
+
+static void case_memslot(void)
+{
+	struct kmx_event ev[4];
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm = new_vm(&vcpu);
+	int a = new_handle(vm), b = new_handle(vm), n;
+	char stats[64];
+
+	snprintf(stats, sizeof(stats), "%d-%d/stats", getpid(), vm->fd);
+	TEST_ASSERT(!kmx_watch(a, TEST_GPA, PAGE_SIZE) &&
+		    !kmx_watch(a, TEST_GPA + PAGE_SIZE, 3 * PAGE_SIZE) &&
+		    !kmx_watch(a, SLOT2_GPA, PAGE_SIZE) &&
+		    !kmx_watch(b, SLOT2_GPA, 2 * PAGE_SIZE), "KMX_WATCH: %s", strerror(errno));
+	vm_mem_region_delete(vm, 1);
+
+	n = nr_events(a, ev, 4);
+	TEST_ASSERT(n == 1 && ev[0].type == KMX_EVENT_REMOVED && ev[0].seq == 0 &&
+		    ev[0].gpa == TEST_GPA && ev[0].len == SLOT_PAGES * PAGE_SIZE &&
+		    ev[0].vcpu_id == KMX_EVENT_NO_VCPU,
+		    "memslot: %d records, not one REMOVED of the slot", n);
+	TEST_ASSERT(!nr_events(b, ev, 4), "memslot: the other handle got a record");
+	TEST_ASSERT_EQ(kmx_stat(stats, "pt_removed"), 2);
+	TEST_ASSERT_EQ(kmx_stat(stats, "pt_watches"), 2);
+	TEST_ASSERT(kmx_unwatch(a, TEST_GPA, PAGE_SIZE) == -1 && errno == ENOENT,
+		    "memslot: UNWATCH of a dropped watch did not fail with ENOENT");
+	TEST_ASSERT(kmx_watch(a, TEST_GPA, PAGE_SIZE) == -1 && errno == ENOENT,
+		    "memslot: WATCH of a deleted slot did not fail with ENOENT");
+	TEST_ASSERT(!kmx_unwatch(a, SLOT2_GPA, PAGE_SIZE) &&
+		    !kmx_unwatch(b, SLOT2_GPA, 2 * PAGE_SIZE),
+		    "memslot: UNWATCH on the other slot: %s", strerror(errno));
+	close(a);
+	close(b);
+	kvm_vm_free(vm);
+}
+
+static void case_kill(void)
+{
+	long long watches = kmx_stat("stats", "pt_watches");
+	long long destroyed = kmx_stat("stats", "vms_destroyed");
+	int pipefd[2], status;
+	pid_t pid;
+	char c;
+
+	TEST_ASSERT(!pipe(pipefd), "pipe");
+	pid = fork();
+	TEST_ASSERT(pid >= 0, "fork");
+	if (!pid) {
+		struct kvm_vcpu *vcpu;
+		struct kvm_vm *vm = new_vm(&vcpu);
+		int h = new_handle(vm);
+
+		TEST_ASSERT(!kmx_watch(h, TEST_GPA, PAGE_SIZE) &&
+			    !kmx_watch(h, SLOT2_GPA, PAGE_SIZE), "KMX_WATCH");
+		run_to(vcpu, UCALL_SYNC);
+		TEST_ASSERT(write(pipefd[1], "r", 1) == 1, "write");
+		for (;;)
+			pause();
+	}
+	close(pipefd[1]);
+	TEST_ASSERT(read(pipefd[0], &c, 1) == 1, "kill: the VMM died before watching");
+	TEST_ASSERT_EQ(kmx_stat("stats", "pt_watches"), watches + 2);
+	kill(pid, SIGKILL);
+	TEST_ASSERT(waitpid(pid, &status, 0) == pid && WIFSIGNALED(status), "waitpid");
+	close(pipefd[0]);
+	TEST_ASSERT_EQ(kmx_stat("stats", "pt_watches"), watches);
+	if (kmx_have_hooks())
+		TEST_ASSERT_EQ(kmx_stat("stats", "vms_destroyed"), destroyed + 1);
+}
+
+int main(void)
+{
+	ksft_print_header();
+	ksft_set_plan(1);
+	TEST_ASSERT(kmx_module_visible(), "kvm-mmu-ext is not loaded");
+
+	case_vm_first();
+	case_handle_first();
+	case_memslot();
+	case_kill();
+	ksft_test_result_pass("pagetrack_teardown_test %s\n", kmx_mode());
+	ksft_finished();
+}
