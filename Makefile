@@ -27,7 +27,7 @@ KMX_SRCS := Kbuild $(shell find kmod -name '*.[ch]')
 
 kbuild = $(MAKE) -C $(KDIR) M=$(1) KMX_VERSION=$(VERSION) $(2)
 
-.PHONY: all module debug stock kvm fetch deps selftests check demo \
+.PHONY: all module debug stock kvm fetch deps selftests check demo bench \
 	models style dkms-build dkms-install clean distclean help
 
 all: module
@@ -41,6 +41,7 @@ help:
 	@echo '  make selftests   the selftests, in build/selftests'
 	@echo '  make check       every test: style, builds, DKMS, models, VM tests'
 	@echo '  make demo        boot the test VM and show the module working'
+	@echo '  make bench       the benchmarks, as JSON and Markdown in build/bench'
 	@echo '  make models      the Promela models, with spin'
 	@echo '  make style       checkpatch.pl on kmod/, selftests/ and patches/'
 	@echo '  make dkms-install  install the STOCK build with DKMS'
@@ -91,6 +92,9 @@ check: deps
 
 demo: deps
 	@bash scripts/demo.sh
+
+bench: deps
+	@bash scripts/bench.sh
 
 dkms-build: fetch
 	@bash scripts/dkms.sh build

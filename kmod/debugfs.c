@@ -7,6 +7,7 @@
 
 #include "kvm_mmu_ext.h"
 #include "vm.h"
+#include "pagetrack/pagetrack.h"
 
 struct dentry *kmx_debugfs_root;
 
@@ -35,6 +36,7 @@ const char * const kmx_stat_names[KMX_STAT_NR] = {
 	[KMX_STAT_PT_DROPPED]		= "pt_dropped",
 	[KMX_STAT_PT_MISSES]		= "pt_misses",
 	[KMX_STAT_PT_REMOVED]		= "pt_removed",
+	[KMX_STAT_PT_NOTIFY_NS]		= "pt_notify_ns",
 	[KMX_STAT_VMS_DESTROYED]	= "vms_destroyed",
 };
 
@@ -131,6 +133,7 @@ int kmx_debugfs_init(void)
 	debugfs_create_file_unsafe("inject_warn", 0200, kmx_debugfs_root, NULL,
 				   &inject_warn_fops);
 #endif
+	kmx_pt_debugfs_init();
 	return 0;
 }
 

@@ -71,6 +71,7 @@ enum kmx_fastpf_scheme {
  * @KMX_STAT_PT_DROPPED:	page-track events lost to a full ring
  * @KMX_STAT_PT_MISSES:		notifier calls for a gpa nobody watches
  * @KMX_STAT_PT_REMOVED:	watches dropped because their memslot went
+ * @KMX_STAT_PT_NOTIFY_NS:	total time spent in the page-track notifier
  * @KMX_STAT_VMS_DESTROYED:	VMs destroyed while the module was loaded
  * @KMX_STAT_NR:		number of counters
  */
@@ -99,6 +100,7 @@ enum kmx_stat {
 	KMX_STAT_PT_DROPPED,
 	KMX_STAT_PT_MISSES,
 	KMX_STAT_PT_REMOVED,
+	KMX_STAT_PT_NOTIFY_NS,
 	KMX_STAT_VMS_DESTROYED,
 	KMX_STAT_NR,
 };

@@ -8,11 +8,12 @@
 #   vm-run.sh --name N --flavour release|debug|stock --modes "tdp shadow"
 #             --tests "smoke_test @step" [--no-panic-on-warn]
 #             [--allow REGEX] [--module-args "a=b"] [--timeout SECONDS]
+#             [--env "VAR=value ..."]   (exported to the tests)
 set -euo pipefail
 . "$(dirname "$0")/config.sh"
 
 name=vm flavour=release modes="tdp legacy-tdp shadow" tests="" allow=""
-panic_on_warn=1 module_args="" timeout=${KMX_VM_TIMEOUT:-2400}
+panic_on_warn=1 module_args="" timeout=${KMX_VM_TIMEOUT:-2400} env=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--name) name=$2; shift ;;
@@ -22,6 +23,7 @@ while [ $# -gt 0 ]; do
 	--allow) allow=$2; shift ;;
 	--module-args) module_args=$2; shift ;;
 	--timeout) timeout=$2; shift ;;
+	--env) env=$2; shift ;;
 	--no-panic-on-warn) panic_on_warn=0 ;;
 	*) kmx_die "vm-run.sh: unknown argument $1" ;;
 	esac
@@ -82,6 +84,7 @@ KMX_MODULE_ARGS='$module_args'
 KMX_MODES='$modes'
 KMX_TESTS='$tests'
 KMX_ALLOW='$allow'
+${env:+export $env}
 . '$KMX_TOP/scripts/vm-steps.sh'
 PLAN
 

@@ -21,7 +21,9 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/debugfs.h>
 #include <linux/kvm_host.h>
+#include <linux/timekeeping.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -222,35 +224,10 @@ static const struct kmx_pt_seg *kmx_pt_lookup(const struct kmx_pt_set *set,
 	return NULL;
 }
 
-/* Queue one event for every watcher of @gpa's page; @bytes stay in it. */
-static void kmx_pt_deliver(struct kmx_vm *vm, u32 vcpu_id, gpa_t gpa,
-			   const u8 *new, int bytes)
+/* Count and trace one write event that @nr watchers were due. */
+static void kmx_pt_account(struct kmx_vm *vm, const struct kmx_event *ev,
+			   u32 nr, u32 stored)
 {
-	const struct kmx_pt_seg *seg = NULL;
-	struct kmx_event ev = {
-		.type = KMX_EVENT_WRITE,
-		.vcpu_id = vcpu_id,
-		.gpa = gpa,
-		.len = bytes,
-	};
-	struct kmx_pt_set *set;
-	u32 i, nr = 0, stored = 0;
-
-	memcpy(ev.data, new, min_t(int, bytes, KMX_EVENT_DATA));
-	if (bytes > KMX_EVENT_DATA)
-		ev.flags |= KMX_EVENT_F_TRUNCATED;
-
-	rcu_read_lock();
-	set = rcu_dereference(vm->pt.set);
-	if (set)
-		seg = kmx_pt_lookup(set, gpa_to_gfn(gpa));
-	if (seg) {
-		nr = seg->nr;
-		for (i = 0; i < nr; i++)
-			stored += kmx_pt_ring_push(&set->w[seg->first + i]->ring, &ev);
-	}
-	rcu_read_unlock();
-
 	if (!nr) {
 		kmx_stat_add(vm, KMX_STAT_PT_MISSES, 1);
 	} else {
@@ -258,8 +235,69 @@ static void kmx_pt_deliver(struct kmx_vm *vm, u32 vcpu_id, gpa_t gpa,
 		if (nr != stored)
 			kmx_stat_add(vm, KMX_STAT_PT_DROPPED, nr - stored);
 	}
-	trace_kmx_pt_write(gpa, bytes, vcpu_id, nr, nr - stored);
+	trace_kmx_pt_write(ev->gpa, ev->len, ev->vcpu_id, nr, nr - stored);
 }
+
+/* Queue @ev, a write inside one page, for every watcher of that page. */
+static void kmx_pt_deliver(struct kmx_vm *vm, const struct kmx_event *ev)
+{
+	const struct kmx_pt_seg *seg = NULL;
+	struct kmx_pt_set *set;
+	u32 i, nr = 0, stored = 0;
+
+	rcu_read_lock();
+	set = rcu_dereference(vm->pt.set);
+	if (set)
+		seg = kmx_pt_lookup(set, gpa_to_gfn(ev->gpa));
+	if (seg) {
+		nr = seg->nr;
+		for (i = 0; i < nr; i++)
+			stored += kmx_pt_ring_push(&set->w[seg->first + i]->ring, ev);
+	}
+	rcu_read_unlock();
+	kmx_pt_account(vm, ev, nr, stored);
+}
+
+#ifdef KVM_MMU_EXT_DEBUG
+/*
+ * The baseline of pagetrack_perf_test, debug builds only: what the thread
+ * warned against, a VM-scoped mutex around a walk of every watch.
+ */
+static bool kmx_pt_naive;
+
+static void kmx_pt_deliver_naive(struct kmx_vm *vm, const struct kmx_event *ev)
+{
+	struct kmx_pt_hub *hub = &vm->pt;
+	struct kmx_pt_watch *watch;
+	gfn_t gfn = gpa_to_gfn(ev->gpa);
+	u32 nr = 0, stored = 0;
+
+	mutex_lock(&hub->lock);
+	list_for_each_entry(watch, &hub->watches, node) {
+		if (gfn < watch->start || gfn >= watch->end)
+			continue;
+		nr++;
+		stored += kmx_pt_ring_push(&watch->w->ring, ev);
+	}
+	mutex_unlock(&hub->lock);
+	kmx_pt_account(vm, ev, nr, stored);
+}
+
+/**
+ * kmx_pt_debugfs_init() - create the page-track hub's debug knob
+ *
+ * pt_naive: 1 makes the notifier use the list-plus-mutex baseline.
+ */
+void kmx_pt_debugfs_init(void)
+{
+	debugfs_create_bool("pt_naive", 0600, kmx_debugfs_root, &kmx_pt_naive);
+}
+#else
+#define kmx_pt_naive false
+static void kmx_pt_deliver_naive(struct kmx_vm *vm, const struct kmx_event *ev)
+{
+}
+#endif
 
 /*
  * The notifier's track_write: KVM emulated a write of @bytes at @gpa.  It
@@ -270,17 +308,30 @@ static void kmx_pt_track_write(gpa_t gpa, const u8 *new, int bytes,
 {
 	struct kmx_vm *vm = container_of(node, struct kmx_pt_node, node)->vm;
 	struct kvm_vcpu *vcpu = kvm_get_running_vcpu();
-	u32 vcpu_id = vcpu ? vcpu->vcpu_id : KMX_EVENT_NO_VCPU;
+	struct kmx_event ev = {
+		.type = KMX_EVENT_WRITE,
+		.vcpu_id = vcpu ? vcpu->vcpu_id : KMX_EVENT_NO_VCPU,
+	};
+	u64 t0 = ktime_get_ns();
 
 	/* KVM's emulator splits at page boundaries already; make sure. */
 	while (bytes > 0) {
 		int chunk = min_t(int, bytes, PAGE_SIZE - offset_in_page(gpa));
 
-		kmx_pt_deliver(vm, vcpu_id, gpa, new, chunk);
+		ev.gpa = gpa;
+		ev.len = chunk;
+		ev.flags = chunk > KMX_EVENT_DATA ? KMX_EVENT_F_TRUNCATED : 0;
+		memset(ev.data, 0, sizeof(ev.data));
+		memcpy(ev.data, new, min_t(int, chunk, KMX_EVENT_DATA));
+		if (kmx_pt_naive)
+			kmx_pt_deliver_naive(vm, &ev);
+		else
+			kmx_pt_deliver(vm, &ev);
 		gpa += chunk;
 		new += chunk;
 		bytes -= chunk;
 	}
+	kmx_stat_add(vm, KMX_STAT_PT_NOTIFY_NS, ktime_get_ns() - t0);
 }
 
 /* Drop one count of each gfn of [start, end); untrack those that reach 0. */

@@ -105,6 +105,14 @@ ssize_t kmx_pt_read(struct kmx_pt_watcher *w, char __user *buf, size_t count,
 __poll_t kmx_pt_poll(struct kmx_pt_watcher *w, struct file *file,
 		     struct poll_table_struct *pt);
 
+#ifdef KVM_MMU_EXT_DEBUG
+void kmx_pt_debugfs_init(void);
+#else
+static inline void kmx_pt_debugfs_init(void)
+{
+}
+#endif
+
 /* ring.c, for the hub */
 int kmx_pt_ring_init(struct kmx_pt_ring *ring, u32 nr_records);
 void kmx_pt_ring_free(struct kmx_pt_ring *ring);

@@ -1,0 +1,45 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""Turn the "# kmx-bench:" JSON records of make bench into one JSON file
+and one Markdown table per benchmark, in the output directory."""
+import json
+import sys
+
+
+def pagetrack(recs):
+    lines = ["| mode | watches | hub write ns | hub notifier ns | "
+             "notifier ratio | naive notifier ns | naive ratio |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    by = {}
+    for r in recs:
+        by.setdefault((r["mode"], r["watches"]), {})[r["impl"]] = r
+    for (mode, n), impls in sorted(by.items(), key=lambda k: (k[0][0], k[0][1])):
+        hub = impls.get("hub", {})
+        naive = impls.get("naive")
+        lines.append("| %s | %d | %.0f | %.0f | %.2fx | %s | %s |" % (
+            mode, n, hub.get("write_ns", 0), hub.get("notify_ns", 0),
+            hub.get("notify_ratio", 0),
+            "%.0f" % naive["notify_ns"] if naive else "-",
+            "%.2fx" % naive["notify_ratio"] if naive else "-"))
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    src, out = sys.argv[1], sys.argv[2]
+    recs = [json.loads(line) for line in open(src) if line.strip()]
+    benches = {}
+    for r in recs:
+        benches.setdefault(r["bench"], []).append(r)
+    for name, rs in benches.items():
+        with open("%s/%s.json" % (out, name), "w") as f:
+            json.dump(rs, f, indent=1)
+        if name == "pagetrack":
+            table = pagetrack(rs)
+            with open("%s/%s.md" % (out, name), "w") as f:
+                f.write(table)
+            sys.stdout.write(table)
+    if not recs:
+        sys.exit("no benchmark records in %s" % src)
+
+
+main()
