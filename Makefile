@@ -27,7 +27,7 @@ KMX_SRCS := Kbuild $(shell find kmod -name '*.[ch]')
 
 kbuild = $(MAKE) -C $(KDIR) M=$(1) KMX_VERSION=$(VERSION) $(2)
 
-.PHONY: all module debug stock kvm fetch deps selftests check demo bench \
+.PHONY: all module debug stock kvm fetch deps selftests tools check demo bench \
 	models style dkms-build dkms-install clean distclean help
 
 all: module
@@ -39,6 +39,7 @@ help:
 	@echo '  make stock       STOCK build in build/stock (no patched KVM needed)'
 	@echo '  make kvm         patched kvm.ko/kvm-amd.ko/kvm-intel.ko in build/kvm'
 	@echo '  make selftests   the selftests, in build/selftests'
+	@echo '  make tools       the example programs of tools/, in build/tools'
 	@echo '  make check       every test: style, builds, DKMS, models, VM tests'
 	@echo '  make demo        boot the test VM and show the module working'
 	@echo '  make bench       the benchmarks, as JSON and Markdown in build/bench'
@@ -80,6 +81,12 @@ stock: $(NEED_PINNED)
 
 selftests: fetch
 	@bash scripts/build-selftests.sh
+
+tools: $(BUILD)/tools/pagetrack-example
+
+$(BUILD)/tools/%: tools/%.c kmod/include/uapi/linux/kvm_mmu_ext.h
+	@mkdir -p $(BUILD)/tools
+	$(CC) -O2 -Wall -Werror -I kmod/include -o $@ $<
 
 style: fetch
 	@bash scripts/style.sh

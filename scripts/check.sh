@@ -81,6 +81,7 @@ step "build release" make module
 step "build debug" make debug
 step "build stock" make stock
 step "build selftests" bash scripts/build-selftests.sh
+step "build tools" make --no-print-directory tools
 step "dkms_build stock" bash scripts/dkms.sh build
 [ -x selftests/models/run.sh ] || [ -f selftests/models/run.sh ] &&
 	lines bash -c "MODELS_OUT='$KMX_BUILD/models' bash selftests/models/run.sh |
@@ -93,6 +94,7 @@ vm()
 
 smoke="smoke_test core_uapi_test unload_race_test shadow_gpte_race_test"
 smoke+=" pagetrack_watch_test pagetrack_churn_test pagetrack_teardown_test"
+smoke+=" @pagetrack_example"
 vm --name release --flavour release --tests "$smoke"
 vm --name debug --flavour debug --tests "$smoke pagetrack_perf_test"
 vm --name stock --flavour stock --modes stock --tests "$smoke"

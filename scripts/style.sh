@@ -46,8 +46,10 @@ check()
 mapfile -t kmod < <(git ls-files -co --exclude-standard 'kmod/*.[ch]')
 mapfile -t tests < <(git ls-files -co --exclude-standard 'selftests/*.[ch]')
 mapfile -t patches < <(git ls-files -co --exclude-standard 'patches/*.patch')
+mapfile -t tools < <(git ls-files -co --exclude-standard 'tools/*.[ch]')
 check kmod "${kmod[@]}"
 check selftests "${tests[@]}"
+check tools "${tools[@]}"
 check patches "${patches[@]}"
 
 # Documentation/ must parse as reStructuredText (toctree is Sphinx's).

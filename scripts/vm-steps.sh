@@ -11,6 +11,16 @@ kmx_step_inject_warn()
 	result "ok inject_warn $1"
 }
 
+# tools/pagetrack-example, the uapi example of Documentation/page-track.rst.
+kmx_step_pagetrack_example()
+{
+	if "$KMX_BUILD/tools/pagetrack-example"; then
+		result "ok pagetrack_example $1"
+	else
+		result "not ok pagetrack_example $1 # exit status $?"
+	fi
+}
+
 # Print the module's view of itself, for make demo.
 kmx_step_show()
 {
