@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 
 #include "kvm_util.h"
@@ -114,8 +115,9 @@ int main(void)
 {
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
+	struct epoll_event ee = {}, ready[2];
 	char stats[64];
-	int a, b;
+	int a, b, ep;
 
 	ksft_print_header();
 	ksft_set_plan(1);
@@ -136,7 +138,21 @@ int main(void)
 	TEST_ASSERT(!kmx_watch(a, P(0), PAGE_SIZE) && !kmx_watch(a, P(1), PAGE_SIZE) &&
 		    !kmx_watch(b, P(1), PAGE_SIZE), "KMX_WATCH: %s", strerror(errno));
 
+	/* epoll: nothing to read before the guest runs, both handles after. */
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	ee.events = EPOLLIN;
+	ee.data.fd = a;
+	TEST_ASSERT(!epoll_ctl(ep, EPOLL_CTL_ADD, a, &ee), "epoll_ctl");
+	ee.data.fd = b;
+	TEST_ASSERT(!epoll_ctl(ep, EPOLL_CTL_ADD, b, &ee), "epoll_ctl");
+	TEST_ASSERT_EQ(epoll_wait(ep, ready, 2, 0), 0);
+
 	kmx_run_until_done(vcpu);
+
+	TEST_ASSERT_EQ(epoll_wait(ep, ready, 2, 0), 2);
+	TEST_ASSERT(ready[0].events == EPOLLIN && ready[1].events == EPOLLIN,
+		    "epoll events 0x%x 0x%x", ready[0].events, ready[1].events);
+	close(ep);
 
 	TEST_ASSERT_EQ(*(u64 *)addr_gpa2hva(vm, P(0) + 0x100), CMPXCHG_NEW);
 	check_events("handle A", a, want_a, ARRAY_SIZE(want_a));
