@@ -13,6 +13,12 @@ struct dentry *kmx_debugfs_root;
 
 const char * const kmx_stat_names[KMX_STAT_NR] = {
 	[KMX_STAT_FASTPF_CALLS]		= "fastpf_calls",
+	[KMX_STAT_FASTPF_FIXED]		= "fastpf_fixed",
+	[KMX_STAT_FASTPF_SPURIOUS]	= "fastpf_spurious",
+	[KMX_STAT_FASTPF_RETRIED]	= "fastpf_retried",
+	[KMX_STAT_FASTPF_FALLBACK]	= "fastpf_fallback",
+	[KMX_STAT_FASTPF_SKIPPED]	= "fastpf_skipped",
+	[KMX_STAT_FASTPF_LOCKED_OUT]	= "fastpf_locked_out",
 	[KMX_STAT_WP_SPTES]		= "wp_sptes",
 	[KMX_STAT_GPTE_RECHECKS]	= "gpte_rechecks",
 	[KMX_STAT_GPTE_CAUGHT_TOP]	= "gpte_caught_top",
@@ -95,6 +101,22 @@ static int policy_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(policy);
 
+/* One "<2^k ns>: <count>" line per non-empty bucket. */
+static int fastpf_hist_show(struct seq_file *m, void *v)
+{
+	struct kmx_vm *vm = m->private;
+	int i;
+
+	for (i = 0; i < KMX_HIST_BUCKETS; i++) {
+		s64 n = atomic64_read(&vm->fastpf_hist[i]);
+
+		if (n)
+			seq_printf(m, "%llu: %lld\n", 1ULL << i, (long long)n);
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(fastpf_hist);
+
 /**
  * kmx_vm_debugfs_init() - create /sys/kernel/debug/kvm-mmu-ext/<pid>-<vmfd>/
  * @vm: the VM; the directory is removed by the handle's release
@@ -107,6 +129,7 @@ void kmx_vm_debugfs_init(struct kmx_vm *vm)
 	vm->debugfs = debugfs_create_dir(name, kmx_debugfs_root);
 	debugfs_create_file("policy", 0444, vm->debugfs, vm, &policy_fops);
 	debugfs_create_file("stats", 0444, vm->debugfs, vm, &vm_stats_fops);
+	debugfs_create_file("fastpf_hist", 0444, vm->debugfs, vm, &fastpf_hist_fops);
 }
 
 #ifdef KVM_MMU_EXT_DEBUG

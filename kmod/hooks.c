@@ -31,17 +31,11 @@ static bool kmx_hooks_on;	/* under kmx_hooks_lock */
 static bool kmx_hooks_dying;	/* under kmx_hooks_lock: the module exits */
 static unsigned int kmx_wp_refs;	/* under kmx_hooks_lock */
 
-static int kmx_fast_page_fault(struct kvm_vcpu *vcpu,
-			       struct kvm_page_fault *fault)
-{
-	kmx_kvm_stat_add(vcpu->kvm, KMX_STAT_FASTPF_CALLS, 1);
-	return RET_PF_INVALID;
-}
-
 static void kmx_write_protect(u64 *sptep, bool pt_protect, int point)
 {
 	if (point == KVM_MMU_EXT_WP_READ)
 		kmx_stat_add(NULL, KMX_STAT_WP_SPTES, 1);
+	kmx_fastpf_write_protect(sptep, pt_protect, point);
 }
 
 /*
@@ -213,6 +207,9 @@ int kmx_hooks_register(void)
 				   &wp_hook_fops);
 #endif
 	kmx_gpte_debugfs_init();
+#ifdef KVM_MMU_EXT_DEBUG
+	kmx_fastpf_debugfs_init();
+#endif
 	return 0;
 }
 

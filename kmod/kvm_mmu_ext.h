@@ -45,6 +45,14 @@ enum kmx_fastpf_scheme {
 /**
  * enum kmx_stat - the counters, kept for each VM and for the module
  * @KMX_STAT_FASTPF_CALLS:	fast page fault hook calls
+ * @KMX_STAT_FASTPF_FIXED:	write-protect faults fixed without mmu_lock
+ * @KMX_STAT_FASTPF_SPURIOUS:	... found already fixed
+ * @KMX_STAT_FASTPF_RETRIED:	cmpxchg failures that made the fast path retry
+ * @KMX_STAT_FASTPF_FALLBACK:	write-protect faults left to KVM's own path
+ * @KMX_STAT_FASTPF_SKIPPED:	faults that were not write-protect faults, or
+ *				that came while the scheme was off
+ * @KMX_STAT_FASTPF_LOCKED_OUT:	faults sent back to the guest because a lock
+ *				bit of the lock schemes was taken
  * @KMX_STAT_WP_SPTES:		sptes the write-protect paths were about to
  *				clear, while the write-protect hook is on
  * @KMX_STAT_GPTE_RECHECKS:	gpte rechecks in FNAME(fetch)
@@ -77,6 +85,12 @@ enum kmx_fastpf_scheme {
  */
 enum kmx_stat {
 	KMX_STAT_FASTPF_CALLS,
+	KMX_STAT_FASTPF_FIXED,
+	KMX_STAT_FASTPF_SPURIOUS,
+	KMX_STAT_FASTPF_RETRIED,
+	KMX_STAT_FASTPF_FALLBACK,
+	KMX_STAT_FASTPF_SKIPPED,
+	KMX_STAT_FASTPF_LOCKED_OUT,
 	KMX_STAT_WP_SPTES,
 	KMX_STAT_GPTE_RECHECKS,
 	KMX_STAT_GPTE_CAUGHT_TOP,
@@ -113,6 +127,9 @@ struct kmx_stats {
 	atomic64_t v[KMX_STAT_NR];
 };
 
+/* Buckets of the fast page fault's handler-time histogram: 2^k ns. */
+#define KMX_HIST_BUCKETS	24
+
 /*
  * The kmx_apf tracepoint's event for a setup the policy refused; it follows
  * KVM's KVM_MMU_EXT_APF_* events.
@@ -138,6 +155,14 @@ void kmx_dev_exit(void);
 #ifdef KVM_MMU_EXT_FULL
 struct kvm_vcpu;
 struct kvm_mmu_ext_gpte_walk;
+struct kvm_page_fault;
+
+int kmx_fast_page_fault(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault);
+void kmx_fastpf_write_protect(u64 *sptep, bool pt_protect, int point);
+void kmx_fastpf_debugfs_init(void);
+int kmx_fastpf_scheme_ok(u32 scheme);
+void kmx_fastpf_scheme_get(u32 scheme);
+void kmx_fastpf_scheme_put(u32 scheme);
 
 int kmx_hooks_register(void);
 void kmx_hooks_unregister(void);
@@ -153,6 +178,19 @@ static inline int kmx_hooks_register(void)
 }
 
 static inline void kmx_hooks_unregister(void)
+{
+}
+
+static inline int kmx_fastpf_scheme_ok(u32 scheme)
+{
+	return 0;
+}
+
+static inline void kmx_fastpf_scheme_get(u32 scheme)
+{
+}
+
+static inline void kmx_fastpf_scheme_put(u32 scheme)
 {
 }
 #endif

@@ -46,8 +46,13 @@ static int kmx_param_set_policy(struct kmx_policy *p)
 
 	if (r)
 		return r;
-	if (p->flags & KMX_POLICY_FASTPF)
-		kmx_default_policy.fastpf_scheme = p->fastpf_scheme;
+	if (p->flags & KMX_POLICY_FASTPF) {
+		u32 old = kmx_default_policy.fastpf_scheme;
+
+		kmx_fastpf_scheme_get(p->fastpf_scheme);
+		WRITE_ONCE(kmx_default_policy.fastpf_scheme, p->fastpf_scheme);
+		kmx_fastpf_scheme_put(old);
+	}
 	if (p->flags & KMX_POLICY_APF)
 		kmx_default_policy.apf_policy = p->apf_policy;
 	if (p->flags & KMX_POLICY_RMAP_NOLOCK)
@@ -171,6 +176,7 @@ static void __exit kmx_exit(void)
 	/* No handle is open: each one pins the module. */
 	kmx_dev_exit();
 	kmx_hooks_unregister();
+	kmx_fastpf_scheme_put(kmx_default_policy.fastpf_scheme);
 	kmx_debugfs_exit();
 	/* Closed handles free their rings in RCU callbacks of this module. */
 	rcu_barrier();

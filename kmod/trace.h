@@ -183,6 +183,35 @@ TRACE_EVENT(kmx_pt_notifier,
 		      __entry->registered ? "registered" : "unregistered")
 );
 
+/* One try of the fast page fault: its result, and the spte before/after. */
+TRACE_EVENT(kmx_fastpf,
+	    TP_PROTO(int vcpu_id, u64 addr, u64 gfn, int level, u32 scheme,
+		     int result, u64 old_spte, u64 new_spte),
+	    TP_ARGS(vcpu_id, addr, gfn, level, scheme, result, old_spte, new_spte),
+	    TP_STRUCT__entry(__field(int, vcpu_id)
+			     __field(u64, addr)
+			     __field(u64, gfn)
+			     __field(int, level)
+			     __field(u32, scheme)
+			     __field(int, result)
+			     __field(u64, old_spte)
+			     __field(u64, new_spte)),
+	    TP_fast_assign(__entry->vcpu_id = vcpu_id;
+			   __entry->addr = addr;
+			   __entry->gfn = gfn;
+			   __entry->level = level;
+			   __entry->scheme = scheme;
+			   __entry->result = result;
+			   __entry->old_spte = old_spte;
+			   __entry->new_spte = new_spte;),
+	    TP_printk("vcpu %d addr 0x%llx gfn 0x%llx level %d scheme %u %s spte 0x%llx -> 0x%llx",
+		      __entry->vcpu_id, __entry->addr, __entry->gfn, __entry->level,
+		      __entry->scheme,
+		      __print_symbolic(__entry->result, { 1, "fallback" },
+				       { 2, "spurious" }, { 3, "fixed" }),
+		      __entry->old_spte, __entry->new_spte)
+);
+
 #endif /* _KVM_MMU_EXT_TRACE_H */
 
 #undef TRACE_INCLUDE_PATH

@@ -92,6 +92,8 @@ int kmx_policy_check(const struct kmx_policy *p)
 			return -EINVAL;
 		if (!KMX_HAVE_HOOKS && p->fastpf_scheme != KMX_FASTPF_SCHEME_OFF)
 			return -EOPNOTSUPP;
+		if (kmx_fastpf_scheme_ok(p->fastpf_scheme))
+			return -EOPNOTSUPP;
 	}
 	if (p->flags & KMX_POLICY_APF) {
 		if (p->apf_policy > KMX_APF_POLICY_THRESHOLD)
@@ -144,8 +146,13 @@ static long kmx_set_policy(struct kmx_vm *vm, const struct kmx_policy __user *ua
 		return r;
 
 	mutex_lock(&vm->lock);
-	if (p.flags & KMX_POLICY_FASTPF)
-		vm->policy.fastpf_scheme = p.fastpf_scheme;
+	if (p.flags & KMX_POLICY_FASTPF) {
+		u32 old = vm->policy.fastpf_scheme;
+
+		kmx_fastpf_scheme_get(p.fastpf_scheme);
+		WRITE_ONCE(vm->policy.fastpf_scheme, p.fastpf_scheme);
+		kmx_fastpf_scheme_put(old);
+	}
 	if (p.flags & KMX_POLICY_APF) {
 		vm->policy.apf_policy = p.apf_policy;
 		vm->policy.apf_threshold_us = p.apf_threshold_us;
@@ -229,6 +236,7 @@ static void kmx_vm_put(struct kmx_vm *vm)
 		return;
 
 	kmx_pt_hub_destroy(&vm->pt);
+	kmx_fastpf_scheme_put(vm->policy.fastpf_scheme);
 	debugfs_remove_recursive(vm->debugfs);
 	trace_kmx_detach(vm->owner_pid, vm->vm_fd);
 	/* A hook may still be counting into it, under RCU. */
@@ -279,6 +287,7 @@ static struct kmx_vm *kmx_vm_get(struct kvm *kvm, int vm_fd)
 	refcount_set(&vm->users, 1);
 	mutex_init(&vm->lock);
 	vm->policy = kmx_default_policy;
+	kmx_fastpf_scheme_get(vm->policy.fastpf_scheme);
 	vm->owner_pid = task_tgid_nr(current);
 	vm->vm_fd = vm_fd;
 	kmx_pt_hub_init(&vm->pt);

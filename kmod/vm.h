@@ -45,6 +45,7 @@ struct kmx_policy_state {
  * @debugfs:	/sys/kernel/debug/kvm-mmu-ext/<pid>-<vmfd>/
  * @stats:	this VM's counters
  * @pt:		the page-track hub
+ * @fastpf_hist: handler time of the fast page faults tried, log2 ns buckets
  */
 struct kmx_vm {
 	struct kvm *kvm;
@@ -58,6 +59,7 @@ struct kmx_vm {
 	struct dentry *debugfs;
 	struct kmx_stats stats;
 	struct kmx_pt_hub pt;
+	atomic64_t fastpf_hist[KMX_HIST_BUCKETS];
 };
 
 extern struct kmx_policy_state kmx_default_policy;

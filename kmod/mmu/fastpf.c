@@ -1,0 +1,515 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kvm-mmu-ext: the fast page fault, a lockless fix-up of write-protected
+ * sptes in the tdp, legacy-tdp and shadow MMU modes (FULL build only).
+ *
+ * KVM's fast_page_fault() makes a write-protected spte writable again
+ * with a cmpxchg, outside mmu_lock, but only for direct MMUs.  The module
+ * runs its own fast path from the fast_page_fault hook, before KVM's, so
+ * that it also covers shadow paging, and so that the synchronisation
+ * scheme can be chosen per VM (Documentation/fast-page-fault.rst).
+ *
+ * The walk is KVM's lockless one: interrupts off and vcpu->mode set to
+ * READING_SHADOW_PAGE_TABLES (walk_shadow_page_lockless_begin()), plus
+ * rcu_read_lock() for the TDP MMU.  With interrupts off, every remote TLB
+ * flush waits for the walk to end, so no shadow page can be freed under
+ * it, and no spte it read can be zapped *and* reinstalled for another
+ * mapping before it ends: that is what answers the ABA problem of
+ * Documentation/virt/kvm/locking.rst for indirect shadow pages.
+ *
+ * Shadow-mode rules (each is a check below):
+ *  - only present leaf sptes that are MMU-writable and host-writable, on
+ *    shadow pages that are not unsync; write-protecting a shadowed guest
+ *    page table clears MMU-writable, so such an spte is never fixed;
+ *  - the access check includes U/S: a user-mode write to a supervisor spte
+ *    (the CR0.WP=0 case) goes to KVM, which raises the guest's #PF;
+ *  - no prefetch faults and nothing in guest mode;
+ *  - the gfn is the shadow page's (kvm_mmu_page_get_gfn()), not the
+ *    guest's, which has not been walked yet;
+ *  - a huge spte is never made writable while its slot logs dirty pages;
+ *  - anything else returns RET_PF_INVALID, i.e. to KVM's own path.
+ *
+ * Debug builds add the broken variants used as negative controls and a
+ * race window between reading the spte and updating it.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/debugfs.h>
+#include <linux/delay.h>
+#include <linux/kvm_host.h>
+#include <linux/log2.h>
+
+#include "kvm_mmu_ext.h"
+#include "vm.h"
+#include "trace.h"
+
+#include "mmu.h"
+#include "mmu/mmu_internal.h"
+#include "mmu/spte.h"
+#include "kvm_cache_regs.h"
+
+/* Debug-only broken variants: how the fix-up differs from the scheme. */
+enum kmx_fastpf_variant {
+	KMX_FPV_NONE,
+	KMX_FPV_NO_WP_CHECK,
+	KMX_FPV_MARK_FIRST,
+	KMX_FPV_PLAIN_STORE,
+	KMX_FPV_NR,
+};
+
+static const char * const kmx_fastpf_variant_names[KMX_FPV_NR] = {
+	[KMX_FPV_NONE]		= "none",
+	[KMX_FPV_NO_WP_CHECK]	= "no-wp-check",
+	[KMX_FPV_MARK_FIRST]	= "mark-first",
+	[KMX_FPV_PLAIN_STORE]	= "plain-store",
+};
+
+#ifdef KVM_MMU_EXT_DEBUG
+static unsigned int kmx_fastpf_variant;
+static u32 kmx_fastpf_delay_us;
+static u32 kmx_wp_delay_us;
+#else
+#define kmx_fastpf_variant KMX_FPV_NONE
+static const u32 kmx_fastpf_delay_us;
+static const u32 kmx_wp_delay_us;
+#endif
+
+/*
+ * The lock bits of the lock-bit and two-bit schemes: spte bits that the
+ * hardware ignores and that 6.12 leaves unused in present sptes without
+ * EPT (bit 55 sits between the access-track saved bits 54 and 56; bit 58
+ * is EPT's MMU-writable bit, so the lock schemes are refused with EPT).
+ * lock-bit uses PF alone.
+ */
+#define KMX_SPTE_PF_LOCK	BIT_ULL(55)
+#define KMX_SPTE_WP_LOCK	BIT_ULL(58)
+#define KMX_SPTE_LOCKS		(KMX_SPTE_PF_LOCK | KMX_SPTE_WP_LOCK)
+
+static DEFINE_MUTEX(kmx_lock_scheme_mutex);
+static unsigned int kmx_lock_scheme_users;	/* under kmx_lock_scheme_mutex */
+
+static bool kmx_is_lock_scheme(u32 scheme)
+{
+	return scheme == KMX_FASTPF_LOCK_BIT || scheme == KMX_FASTPF_TWO_BIT;
+}
+
+/**
+ * kmx_fastpf_scheme_ok() - can this build and this host run a scheme?
+ * @scheme: a KMX_FASTPF_* value
+ *
+ * Return: 0, or -EOPNOTSUPP for a lock scheme whose bits KVM uses here.
+ */
+int kmx_fastpf_scheme_ok(u32 scheme)
+{
+	if (kmx_is_lock_scheme(scheme) &&
+	    ((shadow_mmu_writable_mask | shadow_host_writable_mask) & KMX_SPTE_LOCKS))
+		return -EOPNOTSUPP;
+	return 0;
+}
+
+/**
+ * kmx_fastpf_scheme_get() - a VM (or the default) starts using @scheme
+ * @scheme: a KMX_FASTPF_* value
+ *
+ * The lock schemes need the write-protect side to take part, through the
+ * write-protect hook, whose static key stays on while any user of a lock
+ * scheme exists; other schemes cost the write-protect paths nothing.
+ */
+void kmx_fastpf_scheme_get(u32 scheme)
+{
+	if (!kmx_is_lock_scheme(scheme))
+		return;
+	mutex_lock(&kmx_lock_scheme_mutex);
+	if (!kmx_lock_scheme_users++)
+		static_branch_inc(&kvm_mmu_ext_wp_key);
+	mutex_unlock(&kmx_lock_scheme_mutex);
+}
+
+/**
+ * kmx_fastpf_scheme_put() - a VM (or the default) stops using @scheme
+ * @scheme: what kmx_fastpf_scheme_get() was called with
+ */
+void kmx_fastpf_scheme_put(u32 scheme)
+{
+	if (!kmx_is_lock_scheme(scheme))
+		return;
+	mutex_lock(&kmx_lock_scheme_mutex);
+	if (!--kmx_lock_scheme_users)
+		static_branch_dec(&kvm_mmu_ext_wp_key);
+	mutex_unlock(&kmx_lock_scheme_mutex);
+}
+
+/* Clear @bit in a present spte, if it is still set. */
+static void kmx_spte_unlock(u64 *sptep, u64 bit)
+{
+	u64 v = READ_ONCE(*sptep);
+
+	while ((v & bit) && is_shadow_present_pte(v))
+		if (try_cmpxchg64(sptep, &v, v & ~bit))
+			break;
+}
+
+/**
+ * kmx_fastpf_write_protect() - the write-protect side of the lock schemes
+ * @sptep: the spte being write-protected
+ * @pt_protect: whether MMU-writable is cleared too
+ * @point: a &enum kvm_mmu_ext_wp_point
+ *
+ * The rmap side (spte_write_protect()) brackets its read-modify-write: the
+ * lock-bit scheme takes the PF bit there as its lock, the two-bit scheme
+ * sets WP and waits for PF to clear; both drop their bit at WP_END.  The
+ * write-back of the rmap side carries the bit it read, so the bit is still
+ * set at WP_END.  The TDP MMU side has only WP_READ and uses cmpxchg
+ * itself: it waits there for a fast path in flight to finish.  Debug
+ * builds also open the write-protect race window at WP_READ.
+ *
+ * Context: mmu_lock held; must not sleep.
+ */
+void kmx_fastpf_write_protect(u64 *sptep, bool pt_protect, int point)
+{
+	switch (point) {
+	case KVM_MMU_EXT_WP_BEGIN:
+		if (!READ_ONCE(kmx_lock_scheme_users))
+			break;
+		set_bit(ilog2(KMX_SPTE_WP_LOCK), (unsigned long *)sptep);
+		while (test_and_set_bit(ilog2(KMX_SPTE_PF_LOCK), (unsigned long *)sptep))
+			cpu_relax();
+		break;
+	case KVM_MMU_EXT_WP_READ:
+		while (READ_ONCE(*sptep) & KMX_SPTE_PF_LOCK &&
+		       !(READ_ONCE(*sptep) & KMX_SPTE_WP_LOCK))
+			cpu_relax();
+		if (READ_ONCE(kmx_wp_delay_us))
+			udelay(READ_ONCE(kmx_wp_delay_us));
+		break;
+	case KVM_MMU_EXT_WP_END:
+		/* Only what WP_BEGIN took: it set WP first. */
+		if (READ_ONCE(*sptep) & KMX_SPTE_WP_LOCK)
+			kmx_spte_unlock(sptep, KMX_SPTE_LOCKS);
+		break;
+	}
+}
+
+/* The race window of debug builds: between the spte read and the update. */
+static void kmx_fastpf_window(void)
+{
+	u32 us = READ_ONCE(kmx_fastpf_delay_us);
+
+	if (us)
+		udelay(us);
+}
+
+static void kmx_walk_begin(struct kvm_vcpu *vcpu)
+{
+	rcu_read_lock();
+	local_irq_disable();
+	/* Pairs with the kvm_vcpu_exiting_guest_mode() of a remote flush. */
+	smp_store_mb(vcpu->mode, READING_SHADOW_PAGE_TABLES);
+}
+
+static void kmx_walk_end(struct kvm_vcpu *vcpu)
+{
+	/* Make the walk's reads complete before the mode change, as KVM does. */
+	smp_store_release(&vcpu->mode, OUTSIDE_GUEST_MODE);
+	local_irq_enable();
+	rcu_read_unlock();
+}
+
+/*
+ * The leaf spte for @addr (a gva under shadow paging, a gpa otherwise),
+ * or NULL if the walk stops at a non-present spte.  Only 4- and 5-level
+ * roots; PAE and 32-bit guests go to KVM.
+ */
+static u64 *kmx_last_sptep(struct kvm_vcpu *vcpu, u64 addr, u64 *spte, int *level)
+{
+	struct kvm_mmu *mmu = vcpu->arch.mmu;
+	hpa_t table = mmu->root.hpa;
+	int l = mmu->root_role.level;
+
+	if (!VALID_PAGE(table) || l < PT64_ROOT_4LEVEL ||
+	    (!mmu->root_role.direct && mmu->cpu_role.base.level < PT64_ROOT_4LEVEL))
+		return NULL;
+	for (;;) {
+		u64 *sptep = (u64 *)__va(table) + SPTE_INDEX(addr, l);
+		u64 v = READ_ONCE(*sptep);
+
+		if (!is_shadow_present_pte(v))
+			return NULL;
+		if (is_last_spte(v, l)) {
+			*spte = v;
+			*level = l;
+			return sptep;
+		}
+		if (--l < PG_LEVEL_4K)
+			return NULL;
+		table = v & SPTE_BASE_ADDR_MASK;
+	}
+}
+
+/* kvm_mmu_page_get_gfn(), which is static in mmu.c. */
+static gfn_t kmx_sp_gfn(struct kvm_mmu_page *sp, int index)
+{
+	if (sp->role.passthrough)
+		return sp->gfn;
+	if (sp->shadowed_translation)
+		return sp->shadowed_translation[index] >> PAGE_SHIFT;
+	return sp->gfn + ((gfn_t)index << ((sp->role.level - 1) * SPTE_LEVEL_BITS));
+}
+
+/* Would the faulting write be allowed by @spte, U/S included? */
+static bool kmx_write_allowed(struct kvm_page_fault *fault, u64 spte)
+{
+	if (!is_writable_pte(spte) || !(spte & PT_PRESENT_MASK))
+		return false;
+	return !fault->user || (spte & shadow_user_mask);
+}
+
+/* The outcome of one attempt, for the counters and the tracepoint. */
+enum kmx_fastpf_result {
+	KMX_FPR_SKIPPED,	/* not a write-protect fault: KVM's */
+	KMX_FPR_FALLBACK,	/* a write-protect fault left to KVM */
+	KMX_FPR_SPURIOUS,	/* already fixed by someone else */
+	KMX_FPR_FIXED,
+	KMX_FPR_RETRY,		/* a lock bit was taken: back to the guest */
+	KMX_FPR_CHECK,		/* internal: the checks passed */
+};
+
+struct kmx_fastpf_ctx {
+	struct kvm_vcpu *vcpu;
+	struct kvm_page_fault *fault;
+	u32 scheme;
+	u64 *sptep;
+	u64 old;
+	u64 new;
+	gfn_t gfn;
+	struct kvm_memory_slot *slot;
+	int level;
+	int retries;
+};
+
+/* Everything but the update: may @c->old be made writable, and for what gfn? */
+static enum kmx_fastpf_result kmx_fastpf_check(struct kmx_fastpf_ctx *c)
+{
+	struct kvm_page_fault *fault = c->fault;
+	struct kvm_vcpu *vcpu = c->vcpu;
+	struct kvm_mmu_page *sp = sptep_to_sp(c->sptep);
+
+	if (!is_shadow_present_pte(c->old) || sp->unsync)
+		return KMX_FPR_FALLBACK;
+	if (kmx_write_allowed(fault, c->old))
+		return KMX_FPR_SPURIOUS;
+	if (fault->user && !(c->old & shadow_user_mask))
+		return KMX_FPR_FALLBACK;
+	if (!(c->old & shadow_host_writable_mask))
+		return KMX_FPR_FALLBACK;
+	if (!is_mmu_writable_spte(c->old) &&
+	    kmx_fastpf_variant != KMX_FPV_NO_WP_CHECK)
+		return KMX_FPR_FALLBACK;
+
+	if (vcpu->arch.mmu->root_role.direct) {
+		c->gfn = fault->gfn;
+		c->slot = fault->slot;
+	} else {
+		c->gfn = kmx_sp_gfn(sp, spte_index(c->sptep));
+		c->slot = __gfn_to_memslot(kvm_vcpu_memslots(vcpu), c->gfn);
+	}
+	if (!c->slot)
+		return KMX_FPR_FALLBACK;
+	if (c->level > PG_LEVEL_4K && kvm_slot_dirty_track_enabled(c->slot))
+		return KMX_FPR_FALLBACK;
+	return KMX_FPR_CHECK;
+}
+
+/* lock-bit and two-bit: take the PF bit, or send the vCPU back to retry. */
+static enum kmx_fastpf_result kmx_fastpf_lock(struct kmx_fastpf_ctx *c)
+{
+	if (c->scheme == KMX_FASTPF_LOCK_BIT) {
+		if (test_and_set_bit(ilog2(KMX_SPTE_PF_LOCK), (unsigned long *)c->sptep))
+			return KMX_FPR_RETRY;
+		c->old = READ_ONCE(*c->sptep);
+		return KMX_FPR_CHECK;
+	}
+	/* two-bit: only while neither the fault nor the write-protect side has it. */
+	if (c->old & KMX_SPTE_LOCKS)
+		return KMX_FPR_RETRY;
+	if (!try_cmpxchg64(c->sptep, &c->old, c->old | KMX_SPTE_PF_LOCK))
+		return KMX_FPR_RETRY;
+	c->old |= KMX_SPTE_PF_LOCK;
+	return KMX_FPR_CHECK;
+}
+
+static bool kmx_update_spte(struct kmx_fastpf_ctx *c)
+{
+	if (kmx_fastpf_variant == KMX_FPV_PLAIN_STORE) {
+		WRITE_ONCE(*c->sptep, c->new);
+		return true;
+	}
+	/* For two-bit, "the pf cmpxchg checks both bits": WP must still be 0. */
+	return try_cmpxchg64(c->sptep, &c->old, c->new);
+}
+
+/*
+ * One fix-up: walk, lock (lock schemes), check, update.  Inside
+ * kmx_walk_begin()/end().
+ */
+static enum kmx_fastpf_result kmx_fastpf_try(struct kmx_fastpf_ctx *c)
+{
+	bool locked = kmx_is_lock_scheme(c->scheme);
+	enum kmx_fastpf_result r;
+	bool mark_first;
+
+	for (;;) {
+		c->sptep = kmx_last_sptep(c->vcpu, c->fault->addr, &c->old, &c->level);
+		if (!c->sptep)
+			return KMX_FPR_FALLBACK;
+		if (locked) {
+			if (kmx_write_allowed(c->fault, c->old))
+				return KMX_FPR_SPURIOUS;
+			r = kmx_fastpf_lock(c);
+			if (r != KMX_FPR_CHECK)
+				return r;
+		}
+		r = kmx_fastpf_check(c);
+		if (r != KMX_FPR_CHECK) {
+			if (locked)
+				kmx_spte_unlock(c->sptep, KMX_SPTE_PF_LOCK);
+			return r;
+		}
+
+		c->new = (c->old | PT_WRITABLE_MASK) & ~KMX_SPTE_PF_LOCK;
+		mark_first = kmx_fastpf_variant == KMX_FPV_MARK_FIRST;
+		if (mark_first)
+			mark_page_dirty_in_slot(c->vcpu->kvm, c->slot, c->gfn);
+		kmx_fastpf_window();
+		if (kmx_update_spte(c)) {
+			if (!mark_first)
+				mark_page_dirty_in_slot(c->vcpu->kvm, c->slot, c->gfn);
+			return KMX_FPR_FIXED;
+		}
+		if (locked)
+			kmx_spte_unlock(c->sptep, KMX_SPTE_PF_LOCK);
+		if (++c->retries > 4)
+			return KMX_FPR_FALLBACK;
+	}
+}
+
+static void kmx_fastpf_account(struct kmx_vm *vm, enum kmx_fastpf_result r,
+			       int retries, u64 ns)
+{
+	static const enum kmx_stat stat[] = {
+		[KMX_FPR_SKIPPED]	= KMX_STAT_FASTPF_SKIPPED,
+		[KMX_FPR_FALLBACK]	= KMX_STAT_FASTPF_FALLBACK,
+		[KMX_FPR_SPURIOUS]	= KMX_STAT_FASTPF_SPURIOUS,
+		[KMX_FPR_FIXED]		= KMX_STAT_FASTPF_FIXED,
+		[KMX_FPR_RETRY]		= KMX_STAT_FASTPF_LOCKED_OUT,
+	};
+
+	kmx_stat_add(vm, stat[r], 1);
+	if (retries)
+		kmx_stat_add(vm, KMX_STAT_FASTPF_RETRIED, retries);
+	if (vm && r != KMX_FPR_SKIPPED)
+		atomic64_inc(&vm->fastpf_hist[min_t(int, ns ? ilog2(ns) : 0,
+						    KMX_HIST_BUCKETS - 1)]);
+}
+
+/**
+ * kmx_fast_page_fault() - the fast_page_fault hook
+ * @vcpu: the faulting vCPU
+ * @fault: the fault; under shadow paging its gfn and slot are not set yet
+ *
+ * Context: process context, preemption enabled, kvm->srcu held.
+ * Return: RET_PF_FIXED or RET_PF_SPURIOUS if the fault was handled here,
+ * else RET_PF_INVALID, which sends it down KVM's own path.
+ */
+int kmx_fast_page_fault(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
+{
+	struct kmx_fastpf_ctx c = { .vcpu = vcpu, .fault = fault };
+	enum kmx_fastpf_result r = KMX_FPR_SKIPPED;
+	u32 scheme = READ_ONCE(kmx_default_policy.fastpf_scheme);
+	struct kmx_vm *vm;
+	u64 t0 = 0;
+
+	rcu_read_lock();
+	vm = kmx_vm_lookup_rcu(vcpu->kvm);
+	if (vm)
+		scheme = READ_ONCE(vm->policy.fastpf_scheme);
+	kmx_stat_add(vm, KMX_STAT_FASTPF_CALLS, 1);
+
+	if (scheme == KMX_FASTPF_OFF || !fault->write || !fault->present ||
+	    fault->rsvd || fault->prefetch || fault->is_private ||
+	    is_guest_mode(vcpu))
+		goto out;
+
+	c.scheme = scheme;
+	t0 = ktime_get_ns();
+	kmx_walk_begin(vcpu);
+	r = kmx_fastpf_try(&c);
+	kmx_walk_end(vcpu);
+	t0 = ktime_get_ns() - t0;
+	trace_kmx_fastpf(vcpu->vcpu_id, fault->addr, c.gfn, c.level, scheme, r,
+			 c.old, c.new);
+out:
+	kmx_fastpf_account(vm, r, c.retries, t0);
+	rcu_read_unlock();
+	if (r == KMX_FPR_FIXED)
+		return RET_PF_FIXED;
+	if (r == KMX_FPR_SPURIOUS)
+		return RET_PF_SPURIOUS;
+	if (r == KMX_FPR_RETRY)
+		return RET_PF_RETRY;
+	return RET_PF_INVALID;
+}
+
+#ifdef KVM_MMU_EXT_DEBUG
+static ssize_t variant_read(struct file *file, char __user *ubuf, size_t count,
+			    loff_t *ppos)
+{
+	const char *name = kmx_fastpf_variant_names[READ_ONCE(kmx_fastpf_variant)];
+	char buf[32];
+	int n = scnprintf(buf, sizeof(buf), "%s\n", name);
+
+	return simple_read_from_buffer(ubuf, count, ppos, buf, n);
+}
+
+static ssize_t variant_write(struct file *file, const char __user *ubuf,
+			     size_t count, loff_t *ppos)
+{
+	char buf[32];
+	int i;
+
+	if (count >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+	buf[count] = '\0';
+	i = sysfs_match_string(kmx_fastpf_variant_names, buf);
+	if (i < 0)
+		return -EINVAL;
+	WRITE_ONCE(kmx_fastpf_variant, i);
+	return count;
+}
+
+static const struct file_operations variant_fops = {
+	.owner	= THIS_MODULE,
+	.read	= variant_read,
+	.write	= variant_write,
+	.llseek	= default_llseek,
+};
+
+/**
+ * kmx_fastpf_debugfs_init() - the fast page fault's debug knobs
+ *
+ * fastpf_variant: none, or a broken variant (negative controls);
+ * fastpf_delay_us: a race window between the spte read and the update;
+ * wp_delay_us: a race window between the write-protect side's read and
+ * its clear (it needs the write-protect hook on: the wp_hook knob).
+ */
+void kmx_fastpf_debugfs_init(void)
+{
+	debugfs_create_u32("wp_delay_us", 0600, kmx_debugfs_root, &kmx_wp_delay_us);
+	debugfs_create_file("fastpf_variant", 0600, kmx_debugfs_root, NULL,
+			    &variant_fops);
+	debugfs_create_u32("fastpf_delay_us", 0600, kmx_debugfs_root,
+			   &kmx_fastpf_delay_us);
+}
+#endif
