@@ -24,6 +24,21 @@ def pagetrack(recs):
     return "\n".join(lines) + "\n"
 
 
+def fastpf(recs):
+    lines = ["| mode | scheme | fixed without mmu_lock | fault p50 ns | p50 vs off | "
+             "fault p90 ns | pass us | pass vs off | retried | locked out |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in recs:
+        lines.append("| %s | %s | %.1f%% | %.0f | %.2fx | %.0f | %.0f | %.2fx | %d | %d |" % (
+            r["mode"], r["scheme"], 100 * r["share"], r["p50_ns"], r["p50_ratio"],
+            r["p90_ns"], r["pass_ns"] / 1000, r["pass_ratio"], r["retried"],
+            r["locked_out"]))
+    return "\n".join(lines) + "\n"
+
+
+TABLES = {"pagetrack": pagetrack, "fastpf": fastpf}
+
+
 def main():
     src, out = sys.argv[1], sys.argv[2]
     recs = [json.loads(line) for line in open(src) if line.strip()]
@@ -33,8 +48,8 @@ def main():
     for name, rs in benches.items():
         with open("%s/%s.json" % (out, name), "w") as f:
             json.dump(rs, f, indent=1)
-        if name == "pagetrack":
-            table = pagetrack(rs)
+        if name in TABLES:
+            table = TABLES[name](rs)
             with open("%s/%s.md" % (out, name), "w") as f:
                 f.write(table)
             sys.stdout.write(table)

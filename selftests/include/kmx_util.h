@@ -64,4 +64,7 @@ int kmx_read_events(int h, struct kmx_event *ev, int max);
 /* The value of KVM's per-vCPU statistic @name, e.g. "pf_emulate". */
 u64 kmx_vcpu_stat(struct kvm_vcpu *vcpu, const char *name);
 
+/* The name of a KMX_FASTPF_SCHEME_* value, as in the TAP lines. */
+const char *kmx_fastpf_scheme_name(u32 scheme);
+
 #endif /* SELFTEST_KMX_UTIL_H */

@@ -215,3 +215,15 @@ u64 kmx_vcpu_stat(struct kvm_vcpu *vcpu, const char *name)
 	close(fd);
 	return v;
 }
+
+const char *kmx_fastpf_scheme_name(u32 scheme)
+{
+	static const char * const names[] = {
+		[KMX_FASTPF_SCHEME_OFF]			= "off",
+		[KMX_FASTPF_SCHEME_MMU_WRITABLE]	= "mmu-writable",
+		[KMX_FASTPF_SCHEME_LOCK_BIT]		= "lock-bit",
+		[KMX_FASTPF_SCHEME_TWO_BIT]		= "two-bit",
+	};
+
+	return scheme < ARRAY_SIZE(names) ? names[scheme] : "?";
+}

@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fast_pf_pt_alias_test: the fast page fault must never make writable an
+ * spte that protects a shadowed guest page table (shadow mode only).
+ *
+ * The guest maps one of its own page-table pages, PT (the one holding the
+ * PTE of X), through a second, writable alias Y, and:
+ *   1. writes through Y while PT is not shadowed yet: the spte of Y
+ *      becomes writable;
+ *   2. reads X: KVM shadows PT, and write-protects it, clearing W and
+ *      MMU-writable in the spte of Y (spte_write_protect(pt_protect));
+ *   3. writes through Y, repointing X's PTE from page A to page B.  The
+ *      write faults on a present, read-only, host-writable spte that is not
+ *      MMU-writable: the fast path must leave it to KVM, which unsyncs PT
+ *      (or emulates the write) so that its shadow follows;
+ *   4. INVLPG X, and reads X: it must see B's signature, which the
+ *      architecture guarantees after INVLPG.
+ *
+ * If the fast path makes Y writable in step 3, PT's shadow page stays
+ * "synced" and is never told of the write; INVLPG resyncs only unsync
+ * shadow pages, so X still reads A.  The broken variant no-wp-check does
+ * exactly that (cmpxchg without the MMU-writable check), deterministically:
+ * in debug builds the test must fail with it, a checked XFAIL.
+ *
+ * The thread's plain-store and ident-byte variants do the same damage only
+ * when a write-protect races the fix-up; they are in the models
+ * (selftests/models/fast_pf.pml), not here.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kvm_util.h"
+#include "processor.h"
+#include "kselftest.h"
+#include "kmx_util.h"
+#include "uapi/linux/kvm_mmu_ext.h"
+
+#define TEST_SLOT	1
+#define TEST_GPA	BIT_ULL(32)
+#define PAGE_A		TEST_GPA
+#define PAGE_B		(TEST_GPA + PAGE_SIZE)
+#define X		TEST_GPA
+#define Y		(TEST_GPA + SZ_4M)
+#define SIG_A		0x4141414141414141ULL
+#define SIG_B		0x4242424242424242ULL
+
+#ifndef SZ_4M
+#define SZ_4M		0x400000ULL
+#endif
+
+static void guest_code(u64 pte_off, u64 pte_b)
+{
+	u64 *pte = (u64 *)(Y + pte_off);
+
+	WRITE_ONCE(*pte, READ_ONCE(*pte));
+	GUEST_ASSERT_EQ(READ_ONCE(*(u64 *)X), SIG_A);
+	WRITE_ONCE(*pte, pte_b);
+	asm volatile("invlpg (%0)" : : "r"(X) : "memory");
+	/* Reported, not asserted: with a broken variant it is the damage. */
+	GUEST_SYNC(READ_ONCE(*(u64 *)X));
+	GUEST_DONE();
+}
+
+/* One VM with @scheme; true if the guest saw the stale translation. */
+static bool run(u32 scheme, long long *fixed)
+{
+	struct kmx_policy pol = { .size = sizeof(pol), .flags = KMX_POLICY_FASTPF,
+				  .fastpf_scheme = scheme };
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	vm_paddr_t pte_gpa;
+	struct ucall uc;
+	char stats[64];
+	bool stale;
+	u64 *pte;
+	int h;
+
+	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, TEST_GPA, TEST_SLOT, 4, 0);
+	virt_map(vm, X, PAGE_A, 1);
+	*(u64 *)addr_gpa2hva(vm, PAGE_A) = SIG_A;
+	*(u64 *)addr_gpa2hva(vm, PAGE_B) = SIG_B;
+
+	/* PT, the page that holds X's PTE, gets the alias Y. */
+	pte = vm_get_page_table_entry(vm, X);
+	pte_gpa = addr_hva2gpa(vm, pte);
+	virt_pg_map(vm, Y, pte_gpa & ~(PAGE_SIZE - 1));
+	vcpu_args_set(vcpu, 2, pte_gpa & (PAGE_SIZE - 1),
+		      (*pte & ~PHYSICAL_PAGE_MASK) | PAGE_B);
+
+	h = kmx_attach_vm(vm->fd);
+	TEST_ASSERT(h >= 0, "KMX_ATTACH: %s", strerror(errno));
+	TEST_ASSERT(!ioctl(h, KMX_SET_POLICY, &pol), "KMX_SET_POLICY: %s", strerror(errno));
+	snprintf(stats, sizeof(stats), "%d-%d/stats", getpid(), vm->fd);
+
+	vcpu_run(vcpu);
+	TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_IO);
+	TEST_ASSERT_EQ(get_ucall(vcpu, &uc), UCALL_SYNC);
+	stale = uc.args[1] != SIG_B;
+	if (stale)
+		ksft_print_msg("%s: X reads 0x%lx after INVLPG\n",
+			       kmx_fastpf_scheme_name(scheme), uc.args[1]);
+	TEST_ASSERT_EQ(uc.args[1] == SIG_A || uc.args[1] == SIG_B, true);
+	vcpu_run(vcpu);
+	TEST_ASSERT_EQ(get_ucall(vcpu, &uc), UCALL_DONE);
+	*fixed = kmx_stat(stats, "fastpf_fixed");
+	kmx_print_stats(stats);
+	close(h);
+	kvm_vm_free(vm);
+	return stale;
+}
+
+int main(void)
+{
+	static const u32 schemes[] = {
+		KMX_FASTPF_SCHEME_OFF, KMX_FASTPF_SCHEME_MMU_WRITABLE,
+		KMX_FASTPF_SCHEME_LOCK_BIT, KMX_FASTPF_SCHEME_TWO_BIT,
+	};
+	const char *mode = kmx_mode();
+	bool debug = !access(KMX_DEBUGFS "/fastpf_variant", F_OK);
+	long long fixed;
+	char name[128];
+	bool stale;
+	int i;
+
+	ksft_print_header();
+	TEST_ASSERT(kmx_have_hooks(), "needs the FULL build");
+	if (strcmp(mode, "shadow")) {
+		ksft_set_plan(1);
+		ksft_test_result_code(KSFT_SKIP, "fast_pf_pt_alias_test",
+				      "%s: guest page tables are shadowed only in shadow mode\n",
+				      mode);
+		ksft_finished();
+	}
+	ksft_set_plan(ARRAY_SIZE(schemes) + 1);
+	for (i = 0; i < ARRAY_SIZE(schemes); i++) {
+		stale = run(schemes[i], &fixed);
+		ksft_test_result(!stale, "fast_pf_pt_alias_test %s %s\n", mode,
+				 kmx_fastpf_scheme_name(schemes[i]));
+	}
+
+	snprintf(name, sizeof(name), "fast_pf_pt_alias_test %s no-wp-check", mode);
+	if (!debug) {
+		ksft_test_result_code(KSFT_SKIP, name,
+				      "the broken variants exist in debug builds only\n");
+		ksft_finished();
+	}
+	TEST_ASSERT(!kmx_debugfs_write("fastpf_variant", "no-wp-check"), "fastpf_variant");
+	stale = run(KMX_FASTPF_SCHEME_MMU_WRITABLE, &fixed);
+	kmx_debugfs_write("fastpf_variant", "none");
+	/* A negative control must fail; passing is the failure. */
+	if (stale)
+		ksft_test_result_code(KSFT_XFAIL, name,
+				      "X kept its old translation after INVLPG (%lld fixed)\n",
+				      fixed);
+	else
+		ksft_test_result_fail("%s: the broken variant went unnoticed\n", name);
+	ksft_finished();
+}
