@@ -195,8 +195,10 @@ static void kmx_fastpf_window(void)
 {
 	u32 us = READ_ONCE(kmx_fastpf_delay_us);
 
-	if (us)
-		udelay(us);
+	if (us >= 1000)
+		mdelay(us / 1000);
+	if (us % 1000)
+		udelay(us % 1000);
 }
 
 static void kmx_walk_begin(struct kvm_vcpu *vcpu)
