@@ -133,6 +133,53 @@ void kmx_vm_debugfs_init(struct kmx_vm *vm)
 }
 
 #ifdef KVM_MMU_EXT_DEBUG
+static ssize_t enum_knob_read(struct file *file, char __user *ubuf, size_t count,
+			      loff_t *ppos)
+{
+	const struct kmx_enum_knob *k = file->private_data;
+	char buf[32];
+	int n = scnprintf(buf, sizeof(buf), "%s\n", k->names[READ_ONCE(*k->value)]);
+
+	return simple_read_from_buffer(ubuf, count, ppos, buf, n);
+}
+
+static ssize_t enum_knob_write(struct file *file, const char __user *ubuf,
+			       size_t count, loff_t *ppos)
+{
+	const struct kmx_enum_knob *k = file->private_data;
+	char buf[32];
+	int i;
+
+	if (count >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+	buf[count] = '\0';
+	i = __sysfs_match_string(k->names, k->nr, buf);
+	if (i < 0)
+		return -EINVAL;
+	WRITE_ONCE(*k->value, i);
+	return count;
+}
+
+static const struct file_operations enum_knob_fops = {
+	.owner	= THIS_MODULE,
+	.open	= simple_open,
+	.read	= enum_knob_read,
+	.write	= enum_knob_write,
+	.llseek	= default_llseek,
+};
+
+/**
+ * kmx_debugfs_create_enum() - a debug knob that takes one of a set of names
+ * @name: the file, under /sys/kernel/debug/kvm-mmu-ext/
+ * @k: the names and the value they select; must outlive the file
+ */
+void kmx_debugfs_create_enum(const char *name, const struct kmx_enum_knob *k)
+{
+	debugfs_create_file(name, 0600, kmx_debugfs_root, (void *)k, &enum_knob_fops);
+}
+
 /*
  * Writing 1 makes the module WARN once.  It exists only in debug builds,
  * so that the test runner can prove it detects a splat.

@@ -171,39 +171,10 @@ bool kmx_gpte_fetch(struct kvm_vcpu *vcpu,
 }
 
 #ifdef KVM_MMU_EXT_DEBUG
-static ssize_t gpte_variant_write(struct file *file, const char __user *ubuf,
-				  size_t count, loff_t *ppos)
-{
-	char buf[32];
-	int i;
-
-	if (count >= sizeof(buf))
-		return -EINVAL;
-	if (copy_from_user(buf, ubuf, count))
-		return -EFAULT;
-	buf[count] = '\0';
-	i = sysfs_match_string(kmx_gpte_variant_names, buf);
-	if (i < 0)
-		return -EINVAL;
-	WRITE_ONCE(kmx_gpte_variant_sel, i);
-	return count;
-}
-
-static ssize_t gpte_variant_read(struct file *file, char __user *ubuf,
-				 size_t count, loff_t *ppos)
-{
-	const char *name = kmx_gpte_variant_names[READ_ONCE(kmx_gpte_variant_sel)];
-	char buf[32];
-	int n = scnprintf(buf, sizeof(buf), "%s\n", name);
-
-	return simple_read_from_buffer(ubuf, count, ppos, buf, n);
-}
-
-static const struct file_operations gpte_variant_fops = {
-	.owner	= THIS_MODULE,
-	.read	= gpte_variant_read,
-	.write	= gpte_variant_write,
-	.llseek	= default_llseek,
+static const struct kmx_enum_knob gpte_variant_knob = {
+	.names	= kmx_gpte_variant_names,
+	.nr	= KMX_GPTE_NR,
+	.value	= &kmx_gpte_variant_sel,
 };
 #endif
 
@@ -213,8 +184,7 @@ static const struct file_operations gpte_variant_fops = {
 void kmx_gpte_debugfs_init(void)
 {
 #ifdef KVM_MMU_EXT_DEBUG
-	debugfs_create_file("gpte_variant", 0600, kmx_debugfs_root, NULL,
-			    &gpte_variant_fops);
+	kmx_debugfs_create_enum("gpte_variant", &gpte_variant_knob);
 	debugfs_create_u32("walk_delay_us", 0600, kmx_debugfs_root,
 			   &kmx_walk_delay_us);
 	debugfs_create_x32("walk_delay_vcpus", 0600, kmx_debugfs_root,

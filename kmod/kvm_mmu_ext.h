@@ -147,6 +147,19 @@ extern const char * const kmx_stat_names[KMX_STAT_NR];
 extern struct dentry *kmx_debugfs_root;
 extern struct kmx_stats kmx_global_stats;
 
+/**
+ * struct kmx_enum_knob - a debug knob that takes one of a set of names
+ * @names: the names
+ * @nr: how many
+ * @value: the index of the selected name
+ */
+struct kmx_enum_knob {
+	const char * const *names;
+	unsigned int nr;
+	unsigned int *value;
+};
+
+void kmx_debugfs_create_enum(const char *name, const struct kmx_enum_knob *k);
 int kmx_debugfs_init(void);
 void kmx_debugfs_exit(void);
 void kmx_debugfs_show_stats(struct seq_file *m, const struct kmx_stats *st);

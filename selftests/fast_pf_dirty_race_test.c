@@ -200,18 +200,14 @@ static struct result run(u32 scheme)
 
 int main(void)
 {
-	static const u32 schemes[] = {
-		KMX_FASTPF_SCHEME_OFF, KMX_FASTPF_SCHEME_MMU_WRITABLE,
-		KMX_FASTPF_SCHEME_LOCK_BIT, KMX_FASTPF_SCHEME_TWO_BIT,
-	};
 	const char *mode = kmx_mode();
-	bool debug = !access(KMX_DEBUGFS "/fastpf_variant", F_OK);
+	bool debug = kmx_debug_build();
 	char name[128];
 	struct result r;
 	int i, attempt;
 
 	ksft_print_header();
-	ksft_set_plan(ARRAY_SIZE(schemes) + 1);
+	ksft_set_plan(KMX_NR_FASTPF_SCHEMES + 1);
 	TEST_ASSERT(kmx_have_hooks(), "needs the FULL build");
 
 	if (debug) {
@@ -219,14 +215,14 @@ int main(void)
 			    !kmx_debugfs_write("wp_delay_us", "50") &&
 			    !kmx_debugfs_write("wp_hook", "1"), "race window knobs");
 	}
-	for (i = 0; i < ARRAY_SIZE(schemes); i++) {
+	for (i = 0; i < KMX_NR_FASTPF_SCHEMES; i++) {
 		snprintf(name, sizeof(name), "fast_pf_dirty_race_test %s %s", mode,
-			 kmx_fastpf_scheme_name(schemes[i]));
-		r = run(schemes[i]);
+			 kmx_fastpf_scheme_name(kmx_fastpf_schemes[i]));
+		r = run(kmx_fastpf_schemes[i]);
 		if (r.violations)
 			ksft_test_result_fail("%s: %lu unreported writes\n", name,
 					      r.violations);
-		else if (schemes[i] != KMX_FASTPF_SCHEME_OFF && !r.fixed)
+		else if (kmx_fastpf_schemes[i] != KMX_FASTPF_SCHEME_OFF && !r.fixed)
 			ksft_test_result_fail("%s: no fault was fixed by the fast path\n",
 					      name);
 		else

@@ -207,10 +207,6 @@ static struct result run(u32 scheme)
 
 int main(void)
 {
-	static const u32 schemes[] = {
-		KMX_FASTPF_SCHEME_OFF, KMX_FASTPF_SCHEME_MMU_WRITABLE,
-		KMX_FASTPF_SCHEME_LOCK_BIT, KMX_FASTPF_SCHEME_TWO_BIT,
-	};
 	const char *mode = kmx_mode(), *bench = getenv("KMX_BENCH");
 	struct result r, off = {};
 	const char *sep;
@@ -222,10 +218,10 @@ int main(void)
 	TEST_ASSERT(kmx_have_hooks(), "needs the FULL build");
 	nr_passes = bench && *bench == '1' ? MAX_PASSES : 4;
 
-	for (i = 0; i < ARRAY_SIZE(schemes); i++) {
-		const char *name = kmx_fastpf_scheme_name(schemes[i]);
+	for (i = 0; i < KMX_NR_FASTPF_SCHEMES; i++) {
+		const char *name = kmx_fastpf_scheme_name(kmx_fastpf_schemes[i]);
 
-		r = run(schemes[i]);
+		r = run(kmx_fastpf_schemes[i]);
 		if (!i)
 			off = r;
 		if (i && !r.fixed)

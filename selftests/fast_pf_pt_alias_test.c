@@ -249,12 +249,8 @@ static void set_window(bool debug, const char *us)
 
 int main(void)
 {
-	static const u32 schemes[] = {
-		KMX_FASTPF_SCHEME_OFF, KMX_FASTPF_SCHEME_MMU_WRITABLE,
-		KMX_FASTPF_SCHEME_LOCK_BIT, KMX_FASTPF_SCHEME_TWO_BIT,
-	};
 	const char *mode = kmx_mode();
-	bool debug = !access(KMX_DEBUGFS "/fastpf_variant", F_OK);
+	bool debug = kmx_debug_build();
 	long long fixed;
 	char name[128];
 	int i, attempt;
@@ -269,14 +265,14 @@ int main(void)
 				      mode);
 		ksft_finished();
 	}
-	ksft_set_plan(ARRAY_SIZE(schemes) + 2);
-	for (i = 0; i < ARRAY_SIZE(schemes); i++) {
-		stale = run(schemes[i], &fixed);
+	ksft_set_plan(KMX_NR_FASTPF_SCHEMES + 2);
+	for (i = 0; i < KMX_NR_FASTPF_SCHEMES; i++) {
+		stale = run(kmx_fastpf_schemes[i], &fixed);
 		set_window(debug, "20000");
-		stale |= run_race(schemes[i]);
+		stale |= run_race(kmx_fastpf_schemes[i]);
 		set_window(debug, "0");
 		ksft_test_result(!stale, "fast_pf_pt_alias_test %s %s\n", mode,
-				 kmx_fastpf_scheme_name(schemes[i]));
+				 kmx_fastpf_scheme_name(kmx_fastpf_schemes[i]));
 	}
 
 	if (!debug) {

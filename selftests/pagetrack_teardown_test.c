@@ -44,25 +44,6 @@ static void guest_code(void)
 	GUEST_DONE();
 }
 
-static void run_to(struct kvm_vcpu *vcpu, u64 want)
-{
-	struct ucall uc;
-
-	vcpu_run(vcpu);
-	TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_IO);
-	switch (get_ucall(vcpu, &uc)) {
-	case UCALL_SYNC:
-	case UCALL_DONE:
-		TEST_ASSERT(uc.cmd == want, "ucall %lu, want %lu", uc.cmd, want);
-		return;
-	case UCALL_ABORT:
-		REPORT_GUEST_ASSERT(uc);
-		break;
-	default:
-		TEST_FAIL("unexpected ucall %lu", uc.cmd);
-	}
-}
-
 static struct kvm_vm *new_vm(struct kvm_vcpu **vcpu)
 {
 	struct kvm_vm *vm = vm_create_with_one_vcpu(vcpu, guest_code);
@@ -96,7 +77,7 @@ static void case_vm_first(void)
 	int h = new_handle(vm);
 
 	TEST_ASSERT(!kmx_watch(h, TEST_GPA, PAGE_SIZE), "KMX_WATCH: %s", strerror(errno));
-	run_to(vcpu, UCALL_SYNC);
+	kmx_run_to(vcpu, UCALL_SYNC);
 	TEST_ASSERT(nr_events(h, ev, 4) == 1 && ev[0].gpa == TEST_GPA,
 		    "vm-first: no event for the write");
 	/* Close the vCPU and VM fds only: kvm_vm_free() would delete the memslots. */
@@ -124,12 +105,12 @@ static void case_handle_first(void)
 	TEST_ASSERT(!kmx_watch(h, TEST_GPA, PAGE_SIZE) &&
 		    !kmx_watch(h, TEST_GPA, 2 * PAGE_SIZE), "KMX_WATCH: %s", strerror(errno));
 	TEST_ASSERT_EQ(kmx_stat("stats", "pt_watches"), watches + 2);
-	run_to(vcpu, UCALL_SYNC);
+	kmx_run_to(vcpu, UCALL_SYNC);
 	TEST_ASSERT(nr_events(h, ev, 4) == 1, "handle-first: no event for the write");
 	close(h);
 	TEST_ASSERT_EQ(kmx_stat("stats", "pt_watches"), watches);
 	emulated = kmx_vcpu_stat(vcpu, "pf_emulate");
-	run_to(vcpu, UCALL_DONE);
+	kmx_run_to(vcpu, UCALL_DONE);
 	TEST_ASSERT_EQ(kmx_vcpu_stat(vcpu, "pf_emulate"), emulated);
 	kvm_vm_free(vm);
 }
@@ -187,7 +168,7 @@ static void case_kill(void)
 
 		TEST_ASSERT(!kmx_watch(h, TEST_GPA, PAGE_SIZE) &&
 			    !kmx_watch(h, SLOT2_GPA, PAGE_SIZE), "KMX_WATCH");
-		run_to(vcpu, UCALL_SYNC);
+		kmx_run_to(vcpu, UCALL_SYNC);
 		TEST_ASSERT(write(pipefd[1], "r", 1) == 1, "write");
 		for (;;)
 			pause();

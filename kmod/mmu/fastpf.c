@@ -465,39 +465,10 @@ out:
 }
 
 #ifdef KVM_MMU_EXT_DEBUG
-static ssize_t variant_read(struct file *file, char __user *ubuf, size_t count,
-			    loff_t *ppos)
-{
-	const char *name = kmx_fastpf_variant_names[READ_ONCE(kmx_fastpf_variant)];
-	char buf[32];
-	int n = scnprintf(buf, sizeof(buf), "%s\n", name);
-
-	return simple_read_from_buffer(ubuf, count, ppos, buf, n);
-}
-
-static ssize_t variant_write(struct file *file, const char __user *ubuf,
-			     size_t count, loff_t *ppos)
-{
-	char buf[32];
-	int i;
-
-	if (count >= sizeof(buf))
-		return -EINVAL;
-	if (copy_from_user(buf, ubuf, count))
-		return -EFAULT;
-	buf[count] = '\0';
-	i = sysfs_match_string(kmx_fastpf_variant_names, buf);
-	if (i < 0)
-		return -EINVAL;
-	WRITE_ONCE(kmx_fastpf_variant, i);
-	return count;
-}
-
-static const struct file_operations variant_fops = {
-	.owner	= THIS_MODULE,
-	.read	= variant_read,
-	.write	= variant_write,
-	.llseek	= default_llseek,
+static const struct kmx_enum_knob variant_knob = {
+	.names	= kmx_fastpf_variant_names,
+	.nr	= KMX_FPV_NR,
+	.value	= &kmx_fastpf_variant,
 };
 
 /**
@@ -511,8 +482,7 @@ static const struct file_operations variant_fops = {
 void kmx_fastpf_debugfs_init(void)
 {
 	debugfs_create_u32("wp_delay_us", 0600, kmx_debugfs_root, &kmx_wp_delay_us);
-	debugfs_create_file("fastpf_variant", 0600, kmx_debugfs_root, NULL,
-			    &variant_fops);
+	kmx_debugfs_create_enum("fastpf_variant", &variant_knob);
 	debugfs_create_u32("fastpf_delay_us", 0600, kmx_debugfs_root,
 			   &kmx_fastpf_delay_us);
 }

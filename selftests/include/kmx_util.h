@@ -64,6 +64,16 @@ int kmx_read_events(int h, struct kmx_event *ev, int max);
 /* The value of KVM's per-vCPU statistic @name, e.g. "pf_emulate". */
 u64 kmx_vcpu_stat(struct kvm_vcpu *vcpu, const char *name);
 
+/* Every fast page fault scheme, "off" first. */
+#define KMX_NR_FASTPF_SCHEMES	4
+extern const u32 kmx_fastpf_schemes[KMX_NR_FASTPF_SCHEMES];
+
+/* Whether the loaded module is a debug build (broken variants, windows). */
+bool kmx_debug_build(void);
+
+/* Run @vcpu to its next ucall, which must be @want (UCALL_SYNC or _DONE). */
+void kmx_run_to(struct kvm_vcpu *vcpu, u64 want);
+
 /* The name of a KMX_FASTPF_SCHEME_* value, as in the TAP lines. */
 const char *kmx_fastpf_scheme_name(u32 scheme);
 

@@ -54,7 +54,8 @@ bool kmx_module_visible(void)
 	       !stat(KMX_DEBUGFS "/build", &st);
 }
 
-bool kmx_have_hooks(void)
+/* Whether /sys/kernel/debug/kvm-mmu-ext/build has the line @want. */
+static bool build_says(const char *want)
 {
 	char line[128];
 	bool r = false;
@@ -63,10 +64,15 @@ bool kmx_have_hooks(void)
 	if (!f)
 		return false;
 	while (fgets(line, sizeof(line), f))
-		if (!strcmp(line, "hooks: available\n"))
+		if (!strcmp(line, want))
 			r = true;
 	fclose(f);
 	return r;
+}
+
+bool kmx_have_hooks(void)
+{
+	return build_says("hooks: available\n");
 }
 
 int kmx_attach_vm(int vm_fd)
@@ -226,4 +232,33 @@ const char *kmx_fastpf_scheme_name(u32 scheme)
 	};
 
 	return scheme < ARRAY_SIZE(names) ? names[scheme] : "?";
+}
+
+const u32 kmx_fastpf_schemes[KMX_NR_FASTPF_SCHEMES] = {
+	KMX_FASTPF_SCHEME_OFF, KMX_FASTPF_SCHEME_MMU_WRITABLE,
+	KMX_FASTPF_SCHEME_LOCK_BIT, KMX_FASTPF_SCHEME_TWO_BIT,
+};
+
+bool kmx_debug_build(void)
+{
+	return build_says("debug: yes\n");
+}
+
+void kmx_run_to(struct kvm_vcpu *vcpu, u64 want)
+{
+	struct ucall uc;
+
+	vcpu_run(vcpu);
+	TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_IO);
+	switch (get_ucall(vcpu, &uc)) {
+	case UCALL_SYNC:
+	case UCALL_DONE:
+		TEST_ASSERT(uc.cmd == want, "ucall %lu, want %lu", uc.cmd, want);
+		return;
+	case UCALL_ABORT:
+		REPORT_GUEST_ASSERT(uc);
+		break;
+	default:
+		TEST_FAIL("unexpected ucall %lu", uc.cmd);
+	}
 }
