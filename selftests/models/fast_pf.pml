@@ -63,8 +63,9 @@
  *                        bit (LK); if it was already set return to the guest
  *                        (RET_PF_RETRY); else check W/MMU-writable and
  *                        cmpxchg() to spte|W with LK cleared, then mark.
- *                        Every mmu_lock-side writer of the spte takes the
- *                        same bit (spin on test_and_set_bit()).
+ *                        The write-protect side takes the same bit (spin on
+ *                        test_and_set_bit()); the slow path's make_spte()
+ *                        does not, and its store clears the bit.
  *   SCHEME_TWO_BIT       Avi's "pf_lock/wp_lock": the fault path takes PFL
  *                        with cmpxchg() only if PFL and WPL are clear, checks,
  *                        then commits with a cmpxchg() whose expected value
@@ -274,18 +275,21 @@ inline spte_write_protect(pt)
 	n = 0
 }
 
-/* Slow path installs a writable spte: mmu_set_spte() -> make_spte(). */
+/*
+ * Slow path installs a writable spte: mmu_set_spte() -> make_spte().  In
+ * the shipped lock schemes (kmod/mmu/fastpf.c) only the write-protect side
+ * takes the lock bits; make_spte() builds a new spte without them, so the
+ * slow path's store clears a bit that a fast path holds, and that fast
+ * path's cmpxchg() then fails.
+ */
 inline spte_make_writable()
 {
 #if defined(SCHEME_LOCK_BIT)
-	atomic { !(spte & LK) -> spte = spte | LK };
 	s = spte;
 	spte = (s | W | MW) & ~LK;
 #elif defined(SCHEME_TWO_BIT)
-	atomic { spte = spte | WPL };
-	!(spte & PFL);
 	s = spte;
-	spte = (s | W | MW) & ~WPL;
+	spte = (s | W | MW) & ~(PFL | WPL);
 #elif defined(SCHEME_IDENT_BYTE)
 	atomic { spte = (spte | W | MW) & ~ID };
 #else
