@@ -260,9 +260,9 @@ int main(void)
 	TEST_ASSERT(kmx_have_hooks(), "needs the FULL build");
 	if (strcmp(mode, "shadow")) {
 		ksft_set_plan(1);
-		ksft_test_result_code(KSFT_SKIP, "fast_pf_pt_alias_test",
-				      "%s: guest page tables are shadowed only in shadow mode\n",
-				      mode);
+		snprintf(name, sizeof(name), "fast_pf_pt_alias_test %s", mode);
+		ksft_test_result_code(KSFT_SKIP, name,
+				      "guest page tables are shadowed only in shadow mode\n");
 		ksft_finished();
 	}
 	ksft_set_plan(KMX_NR_FASTPF_SCHEMES + 2);
