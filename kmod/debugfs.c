@@ -51,13 +51,13 @@ const char * const kmx_stat_names[KMX_STAT_NR] = {
  * @m: the seq_file
  * @st: the counters
  */
-void kmx_debugfs_show_stats(struct seq_file *m, const struct kmx_stats *st)
+void kmx_debugfs_show_stats(struct seq_file *m, const struct kmx_stats __percpu *st)
 {
 	int i;
 
 	for (i = 0; i < KMX_STAT_NR; i++)
 		seq_printf(m, "%s: %lld\n", kmx_stat_names[i],
-			   (long long)atomic64_read(&st->v[i]));
+			   (long long)kmx_stat_read(st, i));
 }
 
 static int build_show(struct seq_file *m, void *v)
@@ -80,7 +80,7 @@ static int vm_stats_show(struct seq_file *m, void *v)
 {
 	struct kmx_vm *vm = m->private;
 
-	kmx_debugfs_show_stats(m, &vm->stats);
+	kmx_debugfs_show_stats(m, vm->stats);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(vm_stats);
@@ -108,10 +108,13 @@ static int fastpf_hist_show(struct seq_file *m, void *v)
 	int i;
 
 	for (i = 0; i < KMX_HIST_BUCKETS; i++) {
-		s64 n = atomic64_read(&vm->fastpf_hist[i]);
+		u64 n = 0;
+		int cpu;
 
+		for_each_possible_cpu(cpu)
+			n += per_cpu_ptr(vm->stats, cpu)->fastpf_hist[i];
 		if (n)
-			seq_printf(m, "%llu: %lld\n", 1ULL << i, (long long)n);
+			seq_printf(m, "%llu: %llu\n", 1ULL << i, n);
 	}
 	return 0;
 }

@@ -106,7 +106,7 @@ static void kmx_vm_destroy(struct kvm *kvm)
 {
 	kmx_stat_add(NULL, KMX_STAT_VMS_DESTROYED, 1);
 	trace_kmx_vm_destroy(kvm->userspace_pid,
-			     atomic64_read(&kmx_global_stats.v[KMX_STAT_VMS_DESTROYED]));
+			     kmx_stat_read(&kmx_global_stats, KMX_STAT_VMS_DESTROYED));
 }
 
 static const struct kvm_mmu_ext_ops kmx_ops = {

@@ -7,6 +7,7 @@
 
 #include <linux/debugfs.h>
 #include <linux/atomic.h>
+#include <linux/percpu.h>
 #include <linux/printk.h>
 #include <linux/types.h>
 #include <linux/seq_file.h>
@@ -119,16 +120,21 @@ enum kmx_stat {
 	KMX_STAT_NR,
 };
 
-/**
- * struct kmx_stats - a set of counters
- * @v: one per &enum kmx_stat
- */
-struct kmx_stats {
-	atomic64_t v[KMX_STAT_NR];
-};
-
 /* Buckets of the fast page fault's handler-time histogram: 2^k ns. */
 #define KMX_HIST_BUCKETS	24
+
+/**
+ * struct kmx_stats - a set of counters, kept per CPU
+ * @v: one per &enum kmx_stat
+ * @fastpf_hist: handler time of the fast page faults tried, log2 ns buckets
+ *
+ * Per CPU, so that the fault paths never write a shared cache line; the
+ * readers (debugfs) add the CPUs up with kmx_stat_read().
+ */
+struct kmx_stats {
+	s64 v[KMX_STAT_NR];
+	u64 fastpf_hist[KMX_HIST_BUCKETS];
+};
 
 /*
  * The kmx_apf tracepoint's event for a setup the policy refused; it follows
@@ -145,7 +151,9 @@ extern const char * const kmx_fastpf_scheme_names[KMX_FASTPF_NR];
 extern const char * const kmx_apf_policy_names[KMX_APF_POLICY_THRESHOLD + 1];
 extern const char * const kmx_stat_names[KMX_STAT_NR];
 extern struct dentry *kmx_debugfs_root;
-extern struct kmx_stats kmx_global_stats;
+DECLARE_PER_CPU(struct kmx_stats, kmx_global_stats);
+
+s64 kmx_stat_read(const struct kmx_stats __percpu *st, enum kmx_stat stat);
 
 /**
  * struct kmx_enum_knob - a debug knob that takes one of a set of names
@@ -162,7 +170,7 @@ struct kmx_enum_knob {
 void kmx_debugfs_create_enum(const char *name, const struct kmx_enum_knob *k);
 int kmx_debugfs_init(void);
 void kmx_debugfs_exit(void);
-void kmx_debugfs_show_stats(struct seq_file *m, const struct kmx_stats *st);
+void kmx_debugfs_show_stats(struct seq_file *m, const struct kmx_stats __percpu *st);
 int kmx_dev_init(void);
 void kmx_dev_exit(void);
 #ifdef KVM_MMU_EXT_FULL

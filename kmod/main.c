@@ -137,7 +137,7 @@ static const struct kernel_param_ops rmap_nolock_ops = {
 module_param_cb(rmap_nolock, &rmap_nolock_ops, NULL, 0644);
 MODULE_PARM_DESC(rmap_nolock, "default: zap deleted memslots' rmaps without mmu_lock");
 
-struct kmx_stats kmx_global_stats;
+DEFINE_PER_CPU(struct kmx_stats, kmx_global_stats);
 
 static int __init kmx_init(void)
 {

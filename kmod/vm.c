@@ -56,9 +56,34 @@ struct kmx_vm *kmx_vm_lookup_rcu(const struct kvm *kvm)
  */
 void kmx_stat_add(struct kmx_vm *vm, enum kmx_stat stat, s64 n)
 {
-	atomic64_add(n, &kmx_global_stats.v[stat]);
+	this_cpu_add(kmx_global_stats.v[stat], n);
 	if (vm)
-		atomic64_add(n, &vm->stats.v[stat]);
+		this_cpu_add(vm->stats->v[stat], n);
+}
+
+/**
+ * kmx_stat_read() - the value of a counter, over all CPUs
+ * @st: a VM's counters, or &kmx_global_stats
+ * @stat: the counter
+ *
+ * Return: the sum; a snapshot, not atomic with respect to the writers.
+ */
+s64 kmx_stat_read(const struct kmx_stats __percpu *st, enum kmx_stat stat)
+{
+	s64 sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += per_cpu_ptr(st, cpu)->v[stat];
+	return sum;
+}
+
+static void kmx_vm_free_rcu(struct rcu_head *rcu)
+{
+	struct kmx_vm *vm = container_of(rcu, struct kmx_vm, rcu);
+
+	free_percpu(vm->stats);
+	kfree(vm);
 }
 
 /**
@@ -240,7 +265,7 @@ static void kmx_vm_put(struct kmx_vm *vm)
 	debugfs_remove_recursive(vm->debugfs);
 	trace_kmx_detach(vm->owner_pid, vm->vm_fd);
 	/* A hook may still be counting into it, under RCU. */
-	kfree_rcu(vm, rcu);
+	call_rcu(&vm->rcu, kmx_vm_free_rcu);
 	/* Last: this may destroy the VM and run the vm_destroy hook. */
 	kvm_put_kvm(kvm);
 }
@@ -273,12 +298,18 @@ static struct kmx_vm *kmx_vm_get(struct kvm *kvm, int vm_fd)
 	new = kzalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
 	if (!new)
 		return NULL;
+	new->stats = alloc_percpu_gfp(struct kmx_stats, GFP_KERNEL_ACCOUNT);
+	if (!new->stats) {
+		kfree(new);
+		return NULL;
+	}
 
 	mutex_lock(&kmx_vms_lock);
 	vm = kmx_vm_lookup_rcu(kvm);
 	if (vm) {
 		refcount_inc(&vm->users);
 		mutex_unlock(&kmx_vms_lock);
+		free_percpu(new->stats);
 		kfree(new);
 		return vm;
 	}

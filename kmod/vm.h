@@ -43,9 +43,8 @@ struct kmx_policy_state {
  * @owner_pid:	pid of the process that attached
  * @vm_fd:	the VM fd number in that process, for the debugfs name
  * @debugfs:	/sys/kernel/debug/kvm-mmu-ext/<pid>-<vmfd>/
- * @stats:	this VM's counters
+ * @stats:	this VM's counters, per CPU
  * @pt:		the page-track hub
- * @fastpf_hist: handler time of the fast page faults tried, log2 ns buckets
  */
 struct kmx_vm {
 	struct kvm *kvm;
@@ -57,9 +56,8 @@ struct kmx_vm {
 	pid_t owner_pid;
 	int vm_fd;
 	struct dentry *debugfs;
-	struct kmx_stats stats;
+	struct kmx_stats __percpu *stats;
 	struct kmx_pt_hub pt;
-	atomic64_t fastpf_hist[KMX_HIST_BUCKETS];
 };
 
 extern struct kmx_policy_state kmx_default_policy;

@@ -202,6 +202,10 @@ static void kmx_fastpf_window(void)
 		udelay(us % 1000);
 }
 
+/* One fast path attempt in this many, per CPU, goes into the histogram. */
+#define KMX_HIST_SAMPLE	16
+static DEFINE_PER_CPU(u32, kmx_fastpf_sample);
+
 static void kmx_walk_begin(struct kvm_vcpu *vcpu)
 {
 	rcu_read_lock();
@@ -410,9 +414,11 @@ static void kmx_fastpf_account(struct kmx_vm *vm, enum kmx_fastpf_result r,
 	kmx_stat_add(vm, stat[r], 1);
 	if (retries)
 		kmx_stat_add(vm, KMX_STAT_FASTPF_RETRIED, retries);
-	if (vm && r != KMX_FPR_SKIPPED)
-		atomic64_inc(&vm->fastpf_hist[min_t(int, ns ? ilog2(ns) : 0,
-						    KMX_HIST_BUCKETS - 1)]);
+	if (vm && r != KMX_FPR_SKIPPED && ns != U64_MAX) {
+		int b = min_t(int, ns ? ilog2(ns) : 0, KMX_HIST_BUCKETS - 1);
+
+		this_cpu_inc(vm->stats->fastpf_hist[b]);
+	}
 }
 
 /**
@@ -429,6 +435,7 @@ int kmx_fast_page_fault(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
 	struct kmx_fastpf_ctx c = { .vcpu = vcpu, .fault = fault };
 	enum kmx_fastpf_result r = KMX_FPR_SKIPPED;
 	u32 scheme = READ_ONCE(kmx_default_policy.fastpf_scheme);
+	bool timed = false;
 	struct kmx_vm *vm;
 	u64 t0 = 0;
 
@@ -445,15 +452,22 @@ int kmx_fast_page_fault(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
 
 	c.scheme = scheme;
 	kmx_walk_begin(vcpu);
-	/* Interrupts are off: both clock reads are on this CPU. */
-	t0 = local_clock();
+	/*
+	 * The histogram times one attempt in KMX_HIST_SAMPLE per CPU: a
+	 * clock read costs as much as the rest of the fast path under
+	 * emulation.  Interrupts are off: both reads are on this CPU.
+	 */
+	timed = !(__this_cpu_inc_return(kmx_fastpf_sample) % KMX_HIST_SAMPLE);
+	if (timed)
+		t0 = local_clock();
 	r = kmx_fastpf_try(&c);
-	t0 = local_clock() - t0;
+	if (timed)
+		t0 = local_clock() - t0;
 	kmx_walk_end(vcpu);
 	trace_kmx_fastpf(vcpu->vcpu_id, fault->addr, c.gfn, c.level, scheme, r,
 			 c.old, c.new);
 out:
-	kmx_fastpf_account(vm, r, c.retries, t0);
+	kmx_fastpf_account(vm, r, c.retries, timed ? t0 : U64_MAX);
 	rcu_read_unlock();
 	if (r == KMX_FPR_FIXED)
 		return RET_PF_FIXED;
