@@ -14,6 +14,7 @@ kmx_log "building the patched KVM, the module and the selftests (log: $log)"
 	bash scripts/build-kvm.sh
 	make module
 	bash scripts/build-selftests.sh
+	make tools
 } >"$log" 2>&1 || { tail -n 30 "$log"; kmx_die "build failed"; }
 
 kmx_log "booting the pinned $KMX_KREL in QEMU (${ACCEL:-tcg}), tdp mode"

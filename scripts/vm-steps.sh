@@ -62,6 +62,13 @@ kmx_step_demo()
 		trace-cmd report 2>/dev/null | grep -E 'kmx_' | head -n 4
 	} | sed 's/^/kmx-demo:   /'
 	echo "kmx-demo:   ... $(trace-cmd report 2>/dev/null | grep -c kvm_page_fault) kvm_page_fault events, $(trace-cmd report 2>/dev/null | grep -c kmx_) kvm_mmu_ext events"
+	echo "kmx-demo: ==== tools/pagetrack-example: a VMM that watches its guest's writes"
+	"$KMX_BUILD/tools/pagetrack-example" 2>&1 | sed 's/^/kmx-demo:   /'
+	echo "kmx-demo: ==== the fast page fault against dirty logging, per scheme (fast_pf_perf_test)"
+	"$KMX_BUILD/selftests/kmx/fast_pf_perf_test" 2>&1 |
+		sed -n 's/^# kmx-bench: //p' |
+		sed -E 's/.*"scheme": "([^"]*)", "share": ([0-9.]*), "p50_ns": ([0-9]*).*"pass_ns": ([0-9]*).*/\1: fixed without mmu_lock \2, fault median \3 ns, pass \4 ns/' |
+		sed 's/^/kmx-demo:   /'
 	cd / || return
 	if trace-cmd report -i $d/trace.dat 2>/dev/null | grep -q kmx_vm_destroy; then
 		result "ok demo $1"
