@@ -10,12 +10,13 @@
  * scheme can be chosen per VM (Documentation/fast-page-fault.rst).
  *
  * The walk is KVM's lockless one: interrupts off and vcpu->mode set to
- * READING_SHADOW_PAGE_TABLES (walk_shadow_page_lockless_begin()), plus
- * rcu_read_lock() for the TDP MMU.  With interrupts off, every remote TLB
- * flush waits for the walk to end, so no shadow page can be freed under
- * it, and no spte it read can be zapped *and* reinstalled for another
- * mapping before it ends: that is what answers the ABA problem of
- * Documentation/virt/kvm/locking.rst for indirect shadow pages.
+ * READING_SHADOW_PAGE_TABLES (walk_shadow_page_lockless_begin()), inside
+ * the rcu_read_lock() that the hook holds anyway, for the TDP MMU.  With
+ * interrupts off, every remote TLB flush waits for the walk to end, so no
+ * shadow page can be freed under it, and no spte it read can be zapped
+ * *and* reinstalled for another mapping before it ends: that is what
+ * answers the ABA problem of Documentation/virt/kvm/locking.rst for
+ * indirect shadow pages.
  *
  * Shadow-mode rules (each is a check below):
  *  - only present leaf sptes that are MMU-writable and host-writable, on
@@ -206,9 +207,12 @@ static void kmx_fastpf_window(void)
 #define KMX_HIST_SAMPLE	16
 static DEFINE_PER_CPU(u32, kmx_fastpf_sample);
 
+/*
+ * The caller holds rcu_read_lock() across the walk already, which is what
+ * keeps TDP MMU pages (freed with call_rcu()) alive.
+ */
 static void kmx_walk_begin(struct kvm_vcpu *vcpu)
 {
-	rcu_read_lock();
 	local_irq_disable();
 	/* Pairs with the kvm_vcpu_exiting_guest_mode() of a remote flush. */
 	smp_store_mb(vcpu->mode, READING_SHADOW_PAGE_TABLES);
@@ -219,7 +223,6 @@ static void kmx_walk_end(struct kvm_vcpu *vcpu)
 	/* Make the walk's reads complete before the mode change, as KVM does. */
 	smp_store_release(&vcpu->mode, OUTSIDE_GUEST_MODE);
 	local_irq_enable();
-	rcu_read_unlock();
 }
 
 /*

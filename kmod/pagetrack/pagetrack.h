@@ -117,6 +117,5 @@ static inline void kmx_pt_debugfs_init(void)
 int kmx_pt_ring_init(struct kmx_pt_ring *ring, u32 nr_records);
 void kmx_pt_ring_free(struct kmx_pt_ring *ring);
 bool kmx_pt_ring_push(struct kmx_pt_ring *ring, const struct kmx_event *ev);
-bool kmx_pt_ring_empty(struct kmx_pt_ring *ring);
 
 #endif /* _KVM_MMU_EXT_PAGETRACK_H */

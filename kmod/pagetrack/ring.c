@@ -112,17 +112,6 @@ static bool kmx_pt_ring_readable(struct kmx_pt_ring *ring)
 }
 
 /**
- * kmx_pt_ring_empty() - whether a ring holds nothing, lost events included
- * @ring: the ring
- *
- * Return: true if a read() would find nothing.
- */
-bool kmx_pt_ring_empty(struct kmx_pt_ring *ring)
-{
-	return !kmx_pt_ring_readable(ring);
-}
-
-/**
  * kmx_pt_read() - read() of a handle: take whole event records
  * @w: the handle's watcher
  * @buf: the user buffer

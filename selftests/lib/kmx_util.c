@@ -142,21 +142,7 @@ int kmx_debugfs_write(const char *path, const char *val)
 
 void kmx_run_until_done(struct kvm_vcpu *vcpu)
 {
-	struct ucall uc;
-
-	for (;;) {
-		vcpu_run(vcpu);
-		TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_IO);
-		switch (get_ucall(vcpu, &uc)) {
-		case UCALL_DONE:
-			return;
-		case UCALL_ABORT:
-			REPORT_GUEST_ASSERT(uc);
-			break;
-		default:
-			TEST_FAIL("unexpected ucall %lu", uc.cmd);
-		}
-	}
+	kmx_run_to(vcpu, UCALL_DONE);
 }
 
 static int kmx_watch_ioctl(int h, unsigned long cmd, u64 gpa, u64 len)
