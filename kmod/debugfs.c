@@ -37,6 +37,17 @@ const char * const kmx_stat_names[KMX_STAT_NR] = {
 	[KMX_STAT_APF_PRESENT]		= "apf_present",
 	[KMX_STAT_APF_READY]		= "apf_ready",
 	[KMX_STAT_APF_CANCEL]		= "apf_cancel",
+	[KMX_STAT_APF_SYNC_IN_TIME]	= "apf_sync_in_time",
+	[KMX_STAT_APF_WAIT_NS]		= "apf_wait_ns",
+	[KMX_STAT_APF_PENDING]		= "apf_pending",
+	[KMX_STAT_APF_PAIRED]		= "apf_paired",
+	[KMX_STAT_APF_HALTED]		= "apf_halted",
+	[KMX_STAT_APF_BROADCAST]	= "apf_broadcast",
+	[KMX_STAT_APF_CANCELLED]	= "apf_cancelled",
+	[KMX_STAT_APF_DUPLICATE]	= "apf_duplicate",
+	[KMX_STAT_APF_ORPHAN]		= "apf_orphan",
+	[KMX_STAT_APF_LOST]		= "apf_lost",
+	[KMX_STAT_APF_UNTRACKED]	= "apf_untracked",
 	[KMX_STAT_PT_WATCHES]		= "pt_watches",
 	[KMX_STAT_PT_EVENTS]		= "pt_events",
 	[KMX_STAT_PT_DROPPED]		= "pt_dropped",
@@ -101,10 +112,15 @@ static int policy_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(policy);
 
+const char * const kmx_hist_names[KMX_HIST_NR] = {
+	[KMX_HIST_FASTPF]	= "fastpf_hist",
+	[KMX_HIST_APF]		= "apf_hist",
+};
+
 /* One "<2^k ns>: <count>" line per non-empty bucket. */
-static int fastpf_hist_show(struct seq_file *m, void *v)
+static int hist_show(struct seq_file *m, void *v)
 {
-	struct kmx_vm *vm = m->private;
+	const struct kmx_hist_file *f = m->private;
 	int i;
 
 	for (i = 0; i < KMX_HIST_BUCKETS; i++) {
@@ -112,13 +128,13 @@ static int fastpf_hist_show(struct seq_file *m, void *v)
 		int cpu;
 
 		for_each_possible_cpu(cpu)
-			n += per_cpu_ptr(vm->stats, cpu)->fastpf_hist[i];
+			n += per_cpu_ptr(f->vm->stats, cpu)->hist[f->h][i];
 		if (n)
 			seq_printf(m, "%llu: %llu\n", 1ULL << i, n);
 	}
 	return 0;
 }
-DEFINE_SHOW_ATTRIBUTE(fastpf_hist);
+DEFINE_SHOW_ATTRIBUTE(hist);
 
 /**
  * kmx_vm_debugfs_init() - create /sys/kernel/debug/kvm-mmu-ext/<pid>-<vmfd>/
@@ -127,12 +143,18 @@ DEFINE_SHOW_ATTRIBUTE(fastpf_hist);
 void kmx_vm_debugfs_init(struct kmx_vm *vm)
 {
 	char name[32];
+	int i;
 
 	snprintf(name, sizeof(name), "%d-%d", vm->owner_pid, vm->vm_fd);
 	vm->debugfs = debugfs_create_dir(name, kmx_debugfs_root);
 	debugfs_create_file("policy", 0444, vm->debugfs, vm, &policy_fops);
 	debugfs_create_file("stats", 0444, vm->debugfs, vm, &vm_stats_fops);
-	debugfs_create_file("fastpf_hist", 0444, vm->debugfs, vm, &fastpf_hist_fops);
+	for (i = 0; i < KMX_HIST_NR; i++) {
+		vm->hist_files[i].vm = vm;
+		vm->hist_files[i].h = i;
+		debugfs_create_file(kmx_hist_names[i], 0444, vm->debugfs,
+				    &vm->hist_files[i], &hist_fops);
+	}
 }
 
 #ifdef KVM_MMU_EXT_DEBUG

@@ -68,40 +68,6 @@ static void kmx_flush_memslot(struct kvm *kvm, struct kvm_memory_slot *slot,
 				zap_all, hold);
 }
 
-static bool kmx_apf_setup(struct kvm_vcpu *vcpu, gpa_t cr2_or_gpa, gfn_t gfn)
-{
-	struct kmx_vm *vm;
-	bool async = true;
-
-	rcu_read_lock();
-	vm = kmx_vm_lookup_rcu(vcpu->kvm);
-	if (vm && READ_ONCE(vm->policy.apf_policy) == KMX_APF_POLICY_OFF)
-		async = false;
-	kmx_stat_add(vm, KMX_STAT_APF_SETUP, 1);
-	kmx_stat_add(vm, KMX_STAT_APF_REFUSED, !async);
-	rcu_read_unlock();
-	if (!async)
-		trace_kmx_apf(vcpu->vcpu_id, KMX_APF_EVENT_REFUSED, 0, gfn);
-	return async;
-}
-
-static void kmx_apf_event(struct kvm_vcpu *vcpu, struct kvm_async_pf *work,
-			  int event)
-{
-	static const enum kmx_stat stat[] = {
-		[KVM_MMU_EXT_APF_NOT_PRESENT]	= KMX_STAT_APF_NOT_PRESENT,
-		[KVM_MMU_EXT_APF_PRESENT]	= KMX_STAT_APF_PRESENT,
-		[KVM_MMU_EXT_APF_READY]		= KMX_STAT_APF_READY,
-		[KVM_MMU_EXT_APF_CANCEL]	= KMX_STAT_APF_CANCEL,
-	};
-
-	if (event < 0 || event >= ARRAY_SIZE(stat))
-		return;
-	kmx_kvm_stat_add(vcpu->kvm, stat[event], 1);
-	trace_kmx_apf(vcpu->vcpu_id, event, work ? work->arch.token : 0,
-		      work ? work->arch.gfn : 0);
-}
-
 static void kmx_vm_destroy(struct kvm *kvm)
 {
 	kmx_stat_add(NULL, KMX_STAT_VMS_DESTROYED, 1);
@@ -195,11 +161,16 @@ int kmx_hooks_register(void)
 {
 	int r;
 
+	r = kmx_apf_init();
+	if (r)
+		return r;
 	mutex_lock(&kmx_hooks_lock);
 	r = kmx_hooks_set(true);
 	mutex_unlock(&kmx_hooks_lock);
-	if (r)
+	if (r) {
+		kmx_apf_exit();
 		return r;
+	}
 #ifdef KVM_MMU_EXT_DEBUG
 	debugfs_create_file_unsafe("hooks", 0600, kmx_debugfs_root, NULL,
 				   &hooks_fops);
@@ -228,4 +199,5 @@ void kmx_hooks_unregister(void)
 		kmx_wp_refs--;
 	}
 	mutex_unlock(&kmx_hooks_lock);
+	kmx_apf_exit();
 }

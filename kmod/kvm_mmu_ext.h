@@ -10,6 +10,7 @@
 #include <linux/percpu.h>
 #include <linux/printk.h>
 #include <linux/types.h>
+#include <linux/kvm_types.h>
 #include <linux/seq_file.h>
 #include <uapi/linux/kvm_mmu_ext.h>
 
@@ -75,6 +76,22 @@ enum kmx_fastpf_scheme {
  * @KMX_STAT_APF_PRESENT:	present (page-ready) events
  * @KMX_STAT_APF_READY:		ready events
  * @KMX_STAT_APF_CANCEL:	queue cancellations
+ * @KMX_STAT_APF_SYNC_IN_TIME:	threshold policy: pages that came within the
+ *				threshold, so the fault stayed synchronous
+ * @KMX_STAT_APF_WAIT_NS:	threshold policy: total time vCPUs waited
+ * @KMX_STAT_APF_PENDING:	audit: tokens told not-present and not yet
+ *				ready nor cancelled (a gauge)
+ * @KMX_STAT_APF_PAIRED:	audit: tokens whose page-ready was sent
+ * @KMX_STAT_APF_HALTED:	audit: not-present events KVM could not inject,
+ *				so the vCPU halted and no page-ready is due
+ * @KMX_STAT_APF_BROADCAST:	audit: broadcast page-ready (token ~0) events
+ * @KMX_STAT_APF_CANCELLED:	audit: pending tokens dropped by a cancellation
+ * @KMX_STAT_APF_DUPLICATE:	audit: not-present for a token already pending
+ * @KMX_STAT_APF_ORPHAN:	audit: present for a token never not-present
+ * @KMX_STAT_APF_LOST:		audit: tokens the guest was told not-present
+ *				whose page-ready KVM cannot send
+ * @KMX_STAT_APF_UNTRACKED:	audit: not-present events the audit could not
+ *				record (no memory)
  * @KMX_STAT_PT_WATCHES:	watched ranges now (a gauge)
  * @KMX_STAT_PT_EVENTS:		page-track events queued for watchers
  * @KMX_STAT_PT_DROPPED:	page-track events lost to a full ring
@@ -110,6 +127,17 @@ enum kmx_stat {
 	KMX_STAT_APF_PRESENT,
 	KMX_STAT_APF_READY,
 	KMX_STAT_APF_CANCEL,
+	KMX_STAT_APF_SYNC_IN_TIME,
+	KMX_STAT_APF_WAIT_NS,
+	KMX_STAT_APF_PENDING,
+	KMX_STAT_APF_PAIRED,
+	KMX_STAT_APF_HALTED,
+	KMX_STAT_APF_BROADCAST,
+	KMX_STAT_APF_CANCELLED,
+	KMX_STAT_APF_DUPLICATE,
+	KMX_STAT_APF_ORPHAN,
+	KMX_STAT_APF_LOST,
+	KMX_STAT_APF_UNTRACKED,
 	KMX_STAT_PT_WATCHES,
 	KMX_STAT_PT_EVENTS,
 	KMX_STAT_PT_DROPPED,
@@ -120,27 +148,67 @@ enum kmx_stat {
 	KMX_STAT_NR,
 };
 
-/* Buckets of the fast page fault's handler-time histogram: 2^k ns. */
-#define KMX_HIST_BUCKETS	24
+/* Buckets of the histograms: bucket k counts times in [2^k, 2^(k+1)) ns. */
+#define KMX_HIST_BUCKETS	32
+
+/**
+ * enum kmx_hist - the per-VM histograms, in debugfs as <name>_hist
+ * @KMX_HIST_FASTPF:	handler time of the fast page faults tried (sampled)
+ * @KMX_HIST_APF:	async page fault latency, from not-present to the
+ *			page-ready that KVM sends
+ * @KMX_HIST_NR:	number of histograms
+ */
+enum kmx_hist {
+	KMX_HIST_FASTPF,
+	KMX_HIST_APF,
+	KMX_HIST_NR,
+};
+
+struct kmx_vm;
+
+/**
+ * struct kmx_hist_file - what a per-VM histogram file of debugfs shows
+ * @vm: the VM
+ * @h: which histogram
+ */
+struct kmx_hist_file {
+	struct kmx_vm *vm;
+	enum kmx_hist h;
+};
 
 /**
  * struct kmx_stats - a set of counters, kept per CPU
  * @v: one per &enum kmx_stat
- * @fastpf_hist: handler time of the fast page faults tried, log2 ns buckets
+ * @hist: one per &enum kmx_hist, log2 ns buckets
  *
  * Per CPU, so that the fault paths never write a shared cache line; the
  * readers (debugfs) add the CPUs up with kmx_stat_read().
  */
 struct kmx_stats {
 	s64 v[KMX_STAT_NR];
-	u64 fastpf_hist[KMX_HIST_BUCKETS];
+	u64 hist[KMX_HIST_NR][KMX_HIST_BUCKETS];
 };
 
 /*
- * The kmx_apf tracepoint's event for a setup the policy refused; it follows
- * KVM's KVM_MMU_EXT_APF_* events.
+ * The kmx_apf_policy tracepoint's decisions: go async, fault in
+ * synchronously because of the policy, or because the page came within
+ * the threshold.
  */
-#define KMX_APF_EVENT_REFUSED	4
+#define KMX_APF_ASYNC		0
+#define KMX_APF_SYNC_OFF	1
+#define KMX_APF_SYNC_IN_TIME	2
+
+/* The kmx_apf_audit tracepoint's findings. */
+#define KMX_APF_AUDIT_PAIRED	0
+#define KMX_APF_AUDIT_HALTED	1
+#define KMX_APF_AUDIT_BROADCAST	2
+#define KMX_APF_AUDIT_CANCELLED	3
+#define KMX_APF_AUDIT_DUPLICATE	4
+#define KMX_APF_AUDIT_ORPHAN	5
+#define KMX_APF_AUDIT_LOST	6
+
+/* The largest threshold of KMX_APF_POLICY_THRESHOLD: a vCPU waits that long. */
+#define KMX_APF_THRESHOLD_MAX_US	100000
 
 /* The kmx_pt_watch tracepoint's operations. */
 #define KMX_PT_OP_WATCH		0
@@ -150,6 +218,7 @@ struct kmx_stats {
 extern const char * const kmx_fastpf_scheme_names[KMX_FASTPF_NR];
 extern const char * const kmx_apf_policy_names[KMX_APF_POLICY_THRESHOLD + 1];
 extern const char * const kmx_stat_names[KMX_STAT_NR];
+extern const char * const kmx_hist_names[KMX_HIST_NR];
 extern struct dentry *kmx_debugfs_root;
 DECLARE_PER_CPU(struct kmx_stats, kmx_global_stats);
 
@@ -191,6 +260,12 @@ bool kmx_gpte_fetch(struct kvm_vcpu *vcpu,
 		    const struct kvm_mmu_ext_gpte_walk *walk, int point,
 		    int level, bool changed, bool existed);
 void kmx_gpte_debugfs_init(void);
+struct kvm_async_pf;
+bool kmx_apf_setup(struct kvm_vcpu *vcpu, gpa_t cr2_or_gpa, gfn_t gfn);
+void kmx_apf_event(struct kvm_vcpu *vcpu, struct kvm_async_pf *work,
+		   int event);
+int kmx_apf_init(void);
+void kmx_apf_exit(void);
 #else
 static inline int kmx_hooks_register(void)
 {

@@ -109,7 +109,7 @@ TRACE_EVENT(kmx_memslot_flush,
 		      __entry->zap_all ? "zap-all" : "per-slot", __entry->hold_ns)
 );
 
-/* An async page fault event, or a setup the policy refused. */
+/* An async page fault event of KVM (KVM_MMU_EXT_APF_*). */
 TRACE_EVENT(kmx_apf,
 	    TP_PROTO(int vcpu_id, int event, u32 token, u64 gfn),
 	    TP_ARGS(vcpu_id, event, token, gfn),
@@ -124,9 +124,50 @@ TRACE_EVENT(kmx_apf,
 	    TP_printk("vcpu %d %s token 0x%x gfn 0x%llx", __entry->vcpu_id,
 		      __print_symbolic(__entry->event,
 				       { 0, "not-present" }, { 1, "present" },
-				       { 2, "ready" }, { 3, "cancel" },
-				       { 4, "refused" }),
+				       { 2, "ready" }, { 3, "cancel" }),
 		      __entry->token, __entry->gfn)
+);
+
+/* The async page fault policy's decision, and how long the vCPU waited. */
+TRACE_EVENT(kmx_apf_policy,
+	    TP_PROTO(int vcpu_id, u64 gfn, int decision, u64 waited_ns),
+	    TP_ARGS(vcpu_id, gfn, decision, waited_ns),
+	    TP_STRUCT__entry(__field(int, vcpu_id)
+			     __field(int, decision)
+			     __field(u64, gfn)
+			     __field(u64, waited_ns)),
+	    TP_fast_assign(__entry->vcpu_id = vcpu_id;
+			   __entry->decision = decision;
+			   __entry->gfn = gfn;
+			   __entry->waited_ns = waited_ns;),
+	    TP_printk("vcpu %d gfn 0x%llx %s waited %llu ns", __entry->vcpu_id,
+		      __entry->gfn,
+		      __print_symbolic(__entry->decision, { 0, "async" },
+				       { 1, "sync-off" }, { 2, "sync-in-time" }),
+		      __entry->waited_ns)
+);
+
+/* What the pairing audit found for a token; ns is its age, if it has one. */
+TRACE_EVENT(kmx_apf_audit,
+	    TP_PROTO(int vcpu_id, u32 token, u64 gfn, int finding, u64 ns),
+	    TP_ARGS(vcpu_id, token, gfn, finding, ns),
+	    TP_STRUCT__entry(__field(int, vcpu_id)
+			     __field(u32, token)
+			     __field(int, finding)
+			     __field(u64, gfn)
+			     __field(u64, ns)),
+	    TP_fast_assign(__entry->vcpu_id = vcpu_id;
+			   __entry->token = token;
+			   __entry->finding = finding;
+			   __entry->gfn = gfn;
+			   __entry->ns = ns;),
+	    TP_printk("vcpu %d token 0x%x gfn 0x%llx %s after %llu ns",
+		      __entry->vcpu_id, __entry->token, __entry->gfn,
+		      __print_symbolic(__entry->finding, { 0, "paired" },
+				       { 1, "halted" }, { 2, "broadcast" },
+				       { 3, "cancelled" }, { 4, "duplicate" },
+				       { 5, "orphan" }, { 6, "lost" }),
+		      __entry->ns)
 );
 
 /* The page-track notifier saw an emulated write into a page (one event). */

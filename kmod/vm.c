@@ -62,6 +62,22 @@ void kmx_stat_add(struct kmx_vm *vm, enum kmx_stat stat, s64 n)
 }
 
 /**
+ * kmx_hist_add() - count a time into a histogram of a VM
+ * @vm: the VM, or NULL (then nothing is counted)
+ * @h: the histogram
+ * @ns: the time
+ *
+ * Context: any; the caller keeps @vm alive (RCU).
+ */
+void kmx_hist_add(struct kmx_vm *vm, enum kmx_hist h, u64 ns)
+{
+	int b = min_t(int, ns ? ilog2(ns) : 0, KMX_HIST_BUCKETS - 1);
+
+	if (vm)
+		this_cpu_inc(vm->stats->hist[h][b]);
+}
+
+/**
  * kmx_stat_read() - the value of a counter, over all CPUs
  * @st: a VM's counters, or &kmx_global_stats
  * @stat: the counter
@@ -82,6 +98,7 @@ static void kmx_vm_free_rcu(struct rcu_head *rcu)
 {
 	struct kmx_vm *vm = container_of(rcu, struct kmx_vm, rcu);
 
+	kmx_apf_audit_destroy(&vm->apf);
 	free_percpu(vm->stats);
 	kfree(vm);
 }
@@ -124,6 +141,8 @@ int kmx_policy_check(const struct kmx_policy *p)
 		if (p->apf_policy > KMX_APF_POLICY_THRESHOLD)
 			return -EINVAL;
 		if (p->apf_policy != KMX_APF_POLICY_THRESHOLD && p->apf_threshold_us)
+			return -EINVAL;
+		if (p->apf_threshold_us > KMX_APF_THRESHOLD_MAX_US)
 			return -EINVAL;
 		if (!KMX_HAVE_HOOKS && p->apf_policy != KMX_APF_POLICY_KVM)
 			return -EOPNOTSUPP;
@@ -322,6 +341,7 @@ static struct kmx_vm *kmx_vm_get(struct kvm *kvm, int vm_fd)
 	vm->owner_pid = task_tgid_nr(current);
 	vm->vm_fd = vm_fd;
 	kmx_pt_hub_init(&vm->pt);
+	kmx_apf_audit_init(&vm->apf);
 	/* Safe: the fd our caller holds keeps the VM alive until we take our ref. */
 	kvm_get_kvm(kvm);
 	hash_add_rcu(kmx_vms, &vm->node, (unsigned long)kvm);

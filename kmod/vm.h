@@ -12,6 +12,7 @@
 #include <uapi/linux/kvm_mmu_ext.h>
 
 #include "kvm_mmu_ext.h"
+#include "asyncpf/asyncpf.h"
 #include "pagetrack/pagetrack.h"
 
 struct kvm;
@@ -44,7 +45,9 @@ struct kmx_policy_state {
  * @vm_fd:	the VM fd number in that process, for the debugfs name
  * @debugfs:	/sys/kernel/debug/kvm-mmu-ext/<pid>-<vmfd>/
  * @stats:	this VM's counters, per CPU
+ * @hist_files:	the debugfs files of the histograms in @stats
  * @pt:		the page-track hub
+ * @apf:	the async page fault audit
  */
 struct kmx_vm {
 	struct kvm *kvm;
@@ -57,7 +60,9 @@ struct kmx_vm {
 	int vm_fd;
 	struct dentry *debugfs;
 	struct kmx_stats __percpu *stats;
+	struct kmx_hist_file hist_files[KMX_HIST_NR];
 	struct kmx_pt_hub pt;
+	struct kmx_apf_audit apf;
 };
 
 extern struct kmx_policy_state kmx_default_policy;
@@ -65,6 +70,7 @@ extern struct kmx_policy_state kmx_default_policy;
 struct kmx_vm *kmx_vm_lookup_rcu(const struct kvm *kvm);
 void kmx_stat_add(struct kmx_vm *vm, enum kmx_stat stat, s64 n);
 void kmx_kvm_stat_add(const struct kvm *kvm, enum kmx_stat stat, s64 n);
+void kmx_hist_add(struct kmx_vm *vm, enum kmx_hist h, u64 ns);
 int kmx_copy_arg(void *dst, size_t ksize, size_t min, const void __user *uarg);
 long kmx_attach(const struct kmx_attach __user *uarg);
 int kmx_policy_check(const struct kmx_policy *p);

@@ -36,7 +36,21 @@ def fastpf(recs):
     return "\n".join(lines) + "\n"
 
 
-TABLES = {"pagetrack": pagetrack, "fastpf": fastpf}
+def asyncpf(recs):
+    lines = ["| mode | delay us | policy | guest progress | faulting ms | "
+             "not-present | sync in time | latency p50 |",
+             "|---|---:|---|---:|---:|---:|---:|---:|"]
+    for r in sorted(recs, key=lambda r: (r["mode"], r["delay_us"])):
+        lines.append("| %s | %d | %s | %.0f%% | %.1f | %d | %d | %s |" % (
+            r["mode"], r["delay_us"], r["policy"] +
+            (" %d us" % r["threshold_us"] if r["threshold_us"] else ""),
+            100 * r["progress"], r["fault_ms"], r["not_present"],
+            r["in_time"],
+            ">= %.2f ms" % (r["lat_p50_ns"] / 1e6) if r["lat_p50_ns"] else "-"))
+    return "\n".join(lines) + "\n"
+
+
+TABLES = {"pagetrack": pagetrack, "fastpf": fastpf, "asyncpf": asyncpf}
 
 
 def main():

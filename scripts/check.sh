@@ -96,9 +96,9 @@ smoke="smoke_test core_uapi_test unload_race_test shadow_gpte_race_test"
 smoke+=" pagetrack_watch_test pagetrack_churn_test pagetrack_teardown_test"
 smoke+=" @pagetrack_example"
 # Tests of the features that need the KVM hooks (FULL build only).
-full="fast_pf_dirty_race_test fast_pf_pt_alias_test"
+full="fast_pf_dirty_race_test fast_pf_pt_alias_test async_pf_test"
 vm --name release --flavour release --tests "$smoke $full"
-vm --name debug --flavour debug --tests "$smoke $full pagetrack_perf_test fast_pf_perf_test"
+vm --name debug --flavour debug --tests "$smoke $full pagetrack_perf_test fast_pf_perf_test async_pf_perf_test"
 vm --name stock --flavour stock --modes stock --tests "$smoke"
 
 # The runner must be seen to fail: a WARN panics a panic_on_warn boot, and

@@ -417,11 +417,8 @@ static void kmx_fastpf_account(struct kmx_vm *vm, enum kmx_fastpf_result r,
 	kmx_stat_add(vm, stat[r], 1);
 	if (retries)
 		kmx_stat_add(vm, KMX_STAT_FASTPF_RETRIED, retries);
-	if (vm && r != KMX_FPR_SKIPPED && ns != U64_MAX) {
-		int b = min_t(int, ns ? ilog2(ns) : 0, KMX_HIST_BUCKETS - 1);
-
-		this_cpu_inc(vm->stats->fastpf_hist[b]);
-	}
+	if (r != KMX_FPR_SKIPPED && ns != U64_MAX)
+		kmx_hist_add(vm, KMX_HIST_FASTPF, ns);
 }
 
 /**

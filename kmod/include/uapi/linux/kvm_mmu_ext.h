@@ -64,7 +64,9 @@ struct kmx_attach {
  * @flags:		KMX_POLICY_* bits; for SET, the fields to apply
  * @fastpf_scheme:	a KMX_FASTPF_SCHEME_* value
  * @apf_policy:		a KMX_APF_POLICY_* value
- * @apf_threshold_us:	for KMX_APF_POLICY_THRESHOLD, in microseconds
+ * @apf_threshold_us:	for KMX_APF_POLICY_THRESHOLD, in microseconds, at
+ *			most 100000; 0 takes the apf_threshold_us module
+ *			parameter
  * @rmap_nolock:	0 or 1: zap deleted memslots' rmaps without mmu_lock
  */
 struct kmx_policy {

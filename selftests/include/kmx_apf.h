@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The x86 async page fault guest and its VMM, shared by async_pf_test and
+ * async_pf_perf_test.
+ */
+#ifndef SELFTEST_KMX_APF_H
+#define SELFTEST_KMX_APF_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+
+/* Guest contexts that touch delayed pages; one more runs the worker. */
+#define KMX_APF_FAULTERS	4
+
+/**
+ * struct kmx_apf_cfg - one run: a fresh VM with one vCPU
+ * @policy:		KMX_APF_POLICY_* of the VM
+ * @threshold_us:	its threshold (KMX_APF_POLICY_THRESHOLD only)
+ * @delay_us:		how long the userfaultfd server delays each page
+ * @nr_pages:		delayed pages, split among the faulter contexts
+ * @baseline_ms:	if not 0, first time the worker alone for this long
+ * @preempt:		pin a busy thread to the vCPU thread's CPU
+ */
+struct kmx_apf_cfg {
+	__u32 policy;
+	__u32 threshold_us;
+	__u32 delay_us;
+	__u32 nr_pages;
+	__u32 baseline_ms;
+	bool preempt;
+};
+
+/**
+ * struct kmx_apf_guest_result - what the guest counted
+ * @not_present:	not-present #PFs, each with a fresh token
+ * @ready:		page-ready interrupts that woke a waiting context
+ * @broadcast:		page-ready interrupts with token 0xffffffff
+ * @stray_ready:	page-ready interrupts whose token nobody waited for
+ * @spurious:		page-ready interrupts with no token (zero)
+ * @dup_ready:		page-ready interrupts for a token already woken
+ * @dup_token:		not-present #PFs with a token already waited for
+ * @worker_np:		not-present #PFs taken by the worker (never faults)
+ * @bad_sig:		delayed pages read with the wrong signature
+ * @still_waiting:	contexts still waiting at the end
+ * @base_iters:		worker iterations in the baseline period
+ * @base_tsc:		its length in TSC ticks
+ * @fault_iters:	worker iterations while the faulters ran
+ * @pending_iters:	... of which while at least one token was pending
+ * @fault_tsc:		length of the faulting period in TSC ticks
+ * @max_pending:	most tokens pending at once
+ * @stray_token:	the token of the last stray page-ready
+ */
+struct kmx_apf_guest_result {
+	__u64 not_present;
+	__u64 ready;
+	__u64 broadcast;
+	__u64 stray_ready;
+	__u64 spurious;
+	__u64 dup_ready;
+	__u64 dup_token;
+	__u64 worker_np;
+	__u64 bad_sig;
+	__u64 still_waiting;
+	__u64 base_iters;
+	__u64 base_tsc;
+	__u64 fault_iters;
+	__u64 pending_iters;
+	__u64 fault_tsc;
+	__u64 max_pending;
+	__u64 stray_token;
+};
+
+/**
+ * struct kmx_apf_result - one run's results
+ * @g:		the guest's counts
+ * @bad_content: delayed pages whose final content the host found wrong
+ * @m_*:	the module's per-VM counters of the same name
+ * @progress:	worker rate while faulting over its baseline rate (needs
+ *		@baseline_ms), or -1
+ * @fault_ms:	length of the faulting period (needs @baseline_ms), or -1
+ * @lat_p50_ns:	median not-present to page-ready latency from the module's
+ *		apf_hist, as the lower bound of its log2 bucket, or 0
+ */
+struct kmx_apf_result {
+	struct kmx_apf_guest_result g;
+	__u64 bad_content;
+	long long m_setup, m_refused, m_in_time, m_not_present, m_paired;
+	long long m_halted, m_broadcast, m_cancelled, m_duplicate, m_orphan;
+	long long m_lost, m_pending, m_untracked;
+	double progress;
+	double fault_ms;
+	__u64 lat_p50_ns;
+};
+
+/* Run @cfg in a fresh VM; fails the test on any VMM or guest error. */
+void kmx_apf_run(const struct kmx_apf_cfg *cfg, struct kmx_apf_result *res);
+
+/*
+ * NULL if @res shows a correct run, else what went wrong; a run whose only
+ * fault is that the worker made no progress while a page was pending
+ * returns kmx_apf_no_progress.
+ */
+const char *kmx_apf_check(const struct kmx_apf_result *res);
+extern const char * const kmx_apf_no_progress;
+
+/* Print @res as "# " lines, prefixed by @name. */
+void kmx_apf_print(const char *name, const struct kmx_apf_result *res);
+
+#endif /* SELFTEST_KMX_APF_H */

@@ -1,0 +1,533 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * An x86 async page fault guest, and the VMM that delays its memory.
+ *
+ * The guest implements the protocol of Documentation/virt/kvm/x86/msr.rst
+ * as 6.12 wants it: it software-enables its LAPIC, writes the page-ready
+ * vector to MSR_KVM_ASYNC_PF_INT, then enables async PF with a 64-byte
+ * aligned data area, SEND_ALWAYS (it runs at CPL 0) and DELIVERY_AS_INT,
+ * and runs with interrupts enabled.  KVM answers the enable with a
+ * broadcast page-ready (token 0xffffffff).
+ *
+ * It has KMX_APF_FAULTERS faulter contexts and one worker context, each
+ * with its own stack, switched by rewriting the interrupt frame:
+ *
+ *	not-present #PF		the data area's flags say so and CR2 holds the
+ *				token: the faulting context waits for it and
+ *				another one runs
+ *	page-ready interrupt	the data area holds the token: its context is
+ *				runnable again, and preempts the worker; the
+ *				guest clears the token and writes 1 to
+ *				MSR_KVM_ASYNC_PF_ACK, or later page-readies
+ *				stall
+ *	int $YIELD_VECTOR	the worker, or a faulter that is done, lets a
+ *				runnable faulter run
+ *
+ * The faulters touch disjoint delayed pages, one at a time each, so no
+ * context faults on a gfn that is still pending (KVM would halt the vCPU)
+ * and at most KMX_APF_FAULTERS tokens are pending (KVM allows 64).
+ *
+ * Now and then, under QEMU's emulated SVM and only while vCPUs also sleep
+ * in the fault path (the threshold policy), the guest takes the page-ready
+ * vector a second time for one page-ready: with the token of a context it
+ * already woke, or with a zero token once it has cleared the data area.
+ * KVM sent exactly one page-ready per token all the same (the module's
+ * audit counts them, and the test checks that).  These deliveries name no
+ * waiting fault, and a Linux guest ignores them too: they are counted as
+ * dup_ready and spurious, acknowledged, and never taken for a token's
+ * page-ready.  A page-ready for a token the guest was never told about is
+ * stray, and fails the test.  The
+ * worker never touches delayed memory: it counts iterations, and how many
+ * of them ran while a token was pending.
+ *
+ * The VMM backs the delayed pages with a userfaultfd (MISSING), created
+ * without UFFD_USER_MODE_ONLY because the faults come from KVM's async
+ * work, in the kernel.  Its KMX_APF_FAULTERS reader threads (the KVM
+ * selftests library's) delay each page by the set time before UFFDIO_COPY
+ * of a page with the page's own signature.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <asm/kvm_para.h>
+#include "uapi/linux/kvm_mmu_ext.h"
+
+#include "kvm_util.h"
+#include "processor.h"
+#include "apic.h"
+#include "userfaultfd_util.h"
+#include "kmx_util.h"
+#include "kmx_apf.h"
+
+#define APF_GPA		0x10000000ULL
+#define APF_SLOT	10
+#define APF_MAX_PAGES	1024
+#define APF_VECTOR	0xec	/* page-ready */
+#define YIELD_VECTOR	0xed
+#define NR_CTX		(KMX_APF_FAULTERS + 1)	/* context 0 is the worker */
+#define CTX_STACK	(4 * 4096)
+#define APF_SIG(gpa)	(0x5aa5000000000000ULL | (gpa))
+#define APF_MARK(gpa)	(0xc0de000000000000ULL | (gpa))
+#define STR(x)		#x
+#define XSTR(x)		STR(x)
+
+/*
+ * What handlers.S saved, then the rest of the frame the CPU pushed: in
+ * 64-bit mode it always pushes RSP and SS.
+ */
+struct frame {
+	struct ex_regs r;
+	u64 rsp, ss;
+};
+
+struct gctx {
+	struct frame f;
+	u32 wait_token;		/* 0: runnable */
+	bool done;
+};
+
+/* The guest's state, in the guest image. */
+static struct kvm_vcpu_pv_apf_data apf_data __aligned(64);
+static u64 apf_data_gpa;
+static struct kmx_apf_cfg gcfg;
+static struct kmx_apf_guest_result gres;
+static struct gctx ctx[NR_CTX];
+static u8 stacks[NR_CTX][CTX_STACK] __aligned(16);
+static int cur;
+static u32 nr_pending, nr_done;
+static bool started;	/* the faulter contexts exist */
+static u32 readied[APF_MAX_PAGES];	/* tokens woken, in order */
+static u32 nr_readied;
+static u64 sink;
+
+static inline u64 guest_cr2(void)
+{
+	u64 v;
+
+	asm volatile("mov %%cr2, %0" : "=r"(v));
+	return v;
+}
+
+static bool runnable(int i)
+{
+	return i && READ_ONCE(started) && !READ_ONCE(ctx[i].done) &&
+	       !READ_ONCE(ctx[i].wait_token);
+}
+
+static int pick_next(int from)
+{
+	int k;
+
+	for (k = 1; k <= NR_CTX; k++) {
+		int i = (from + k) % NR_CTX;
+
+		if (runnable(i))
+			return i;
+	}
+	return 0;
+}
+
+/* Called with interrupts off, from a handler: resume @next on return. */
+static void switch_to(struct ex_regs *regs, int next)
+{
+	struct frame *f = (struct frame *)regs;
+
+	if (next == cur)
+		return;
+	ctx[cur].f = *f;
+	*f = ctx[next].f;
+	cur = next;
+}
+
+static void guest_pf(struct ex_regs *regs)
+{
+	u32 token;
+	int i;
+
+	if (!READ_ONCE(apf_data.flags))
+		GUEST_FAIL("#PF at rip 0x%lx cr2 0x%lx", regs->rip, guest_cr2());
+	token = guest_cr2();
+	WRITE_ONCE(apf_data.flags, 0);
+	gres.not_present++;
+	if (!cur) {
+		gres.worker_np++;
+		return;
+	}
+	for (i = 1; i < NR_CTX; i++)
+		if (ctx[i].wait_token == token)
+			gres.dup_token++;
+	WRITE_ONCE(ctx[cur].wait_token, token);
+	WRITE_ONCE(nr_pending, nr_pending + 1);
+	if (nr_pending > gres.max_pending)
+		gres.max_pending = nr_pending;
+	switch_to(regs, pick_next(cur));
+}
+
+static void guest_ready(struct ex_regs *regs)
+{
+	u32 token = READ_ONCE(apf_data.token);
+	int i, woke = 0;
+
+	for (i = 1; i < NR_CTX; i++) {
+		if (!ctx[i].wait_token ||
+		    (token != ~0u && ctx[i].wait_token != token))
+			continue;
+		WRITE_ONCE(ctx[i].wait_token, 0);
+		WRITE_ONCE(nr_pending, nr_pending - 1);
+		if (token != ~0u && nr_readied < APF_MAX_PAGES)
+			readied[nr_readied++] = token;
+		gres.ready += token != ~0u;
+		woke = i;
+	}
+	if (token == ~0u) {
+		gres.broadcast++;
+	} else if (!token) {
+		/* No token: not a page-ready of any fault (see the header). */
+		gres.spurious++;
+	} else if (!woke) {
+		for (i = 0; i < nr_readied && readied[i] != token; i++)
+			;
+		if (i < nr_readied) {
+			gres.dup_ready++;
+		} else {
+			gres.stray_ready++;
+			gres.stray_token = token;
+		}
+	}
+
+	WRITE_ONCE(apf_data.token, 0);
+	wrmsr(MSR_KVM_ASYNC_PF_ACK, 1);
+	x2apic_write_reg(APIC_EOI, 0);
+	if (!cur && woke)
+		switch_to(regs, woke);
+}
+
+static void guest_yield(struct ex_regs *regs)
+{
+	switch_to(regs, pick_next(cur));
+}
+
+static inline void ctx_yield(void)
+{
+	asm volatile("int $" XSTR(YIELD_VECTOR) ::: "memory");
+}
+
+static void faulter(int i)
+{
+	u32 p;
+
+	for (p = i - 1; p < gcfg.nr_pages; p += KMX_APF_FAULTERS) {
+		u64 gpa = APF_GPA + (u64)p * PAGE_SIZE;
+		u64 *page = (u64 *)gpa;
+
+		if (READ_ONCE(page[0]) != APF_SIG(gpa))
+			gres.bad_sig++;
+		WRITE_ONCE(page[1], APF_MARK(gpa));
+	}
+	WRITE_ONCE(ctx[i].done, true);
+	WRITE_ONCE(nr_done, nr_done + 1);
+	for (;;)
+		ctx_yield();
+}
+
+/* One unit of the worker's work: a few rounds of xorshift. */
+static u64 work_unit(u64 x)
+{
+	int k;
+
+	for (k = 0; k < 32; k++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+	}
+	return x;
+}
+
+static bool faulter_runnable(void)
+{
+	int i;
+
+	for (i = 1; i < NR_CTX; i++)
+		if (runnable(i))
+			return true;
+	return false;
+}
+
+static void guest_main(void)
+{
+	u64 x = 1, t0, end, iters, pend;
+	struct frame *me;
+	int i;
+
+	x2apic_enable();
+	wrmsr(MSR_KVM_ASYNC_PF_INT, APF_VECTOR);
+	wrmsr(MSR_KVM_ASYNC_PF_EN, apf_data_gpa | KVM_ASYNC_PF_ENABLED |
+	      KVM_ASYNC_PF_SEND_ALWAYS | KVM_ASYNC_PF_DELIVERY_AS_INT);
+	asm volatile("sti; nop");
+
+	/* The broadcast page-ready that answers the enable. */
+	end = rdtsc() + 1000 * guest_tsc_khz;
+	while (!READ_ONCE(gres.broadcast) && rdtsc() < end)
+		cpu_relax();
+
+	if (gcfg.baseline_ms) {
+		iters = 0;
+		pend = 0;
+		t0 = rdtsc();
+		end = t0 + gcfg.baseline_ms * guest_tsc_khz;
+		while (rdtsc() < end) {
+			x = work_unit(x);
+			iters++;
+			pend += !!READ_ONCE(nr_pending);
+			if (faulter_runnable())
+				ctx_yield();
+		}
+		gres.base_tsc = rdtsc() - t0;
+		gres.base_iters = iters;
+	}
+
+	/* Context 0 is this one; the faulters start at faulter(i). */
+	for (i = 1; i < NR_CTX; i++) {
+		me = &ctx[i].f;
+		me->r.rip = (u64)faulter;
+		me->r.rdi = i;
+		me->r.rflags = 0x202;	/* IF */
+		me->rsp = (u64)&stacks[i][CTX_STACK] - 8;
+		asm volatile("mov %%cs, %0" : "=r"(me->r.cs));
+		asm volatile("mov %%ss, %0" : "=r"(me->ss));
+	}
+	WRITE_ONCE(started, true);
+
+	iters = 0;
+	pend = 0;
+	t0 = rdtsc();
+	while (READ_ONCE(nr_done) < KMX_APF_FAULTERS) {
+		x = work_unit(x);
+		iters++;
+		pend += !!READ_ONCE(nr_pending);
+		if (faulter_runnable())
+			ctx_yield();
+	}
+	gres.fault_tsc = rdtsc() - t0;
+	gres.fault_iters = iters;
+	gres.pending_iters = pend;
+
+	/* Disabling drops the queue: the module audits a cancellation. */
+	wrmsr(MSR_KVM_ASYNC_PF_EN, 0);
+	asm volatile("cli");
+	for (i = 1; i < NR_CTX; i++)
+		gres.still_waiting += !!ctx[i].wait_token;
+	WRITE_ONCE(sink, x);
+	GUEST_DONE();
+}
+
+/* The VMM side. */
+static u64 apf_hva;
+
+static int apf_serve(int mode, int uffd, struct uffd_msg *msg)
+{
+	static __thread u64 buf[PAGE_SIZE / 8];
+	u64 off = (msg->arg.pagefault.address - apf_hva) & ~(PAGE_SIZE - 1);
+	struct uffdio_copy copy = {
+		.src = (u64)buf,
+		.dst = apf_hva + off,
+		.len = PAGE_SIZE,
+	};
+	unsigned int i;
+
+	for (i = 0; i < PAGE_SIZE / 8; i++)
+		buf[i] = APF_SIG(APF_GPA + off);
+	/* Two faults on one page (KVM's and the module's) give EEXIST. */
+	if (ioctl(uffd, UFFDIO_COPY, &copy) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static bool spin_stop;
+
+static void *spinner(void *arg)
+{
+	cpu_set_t *set = arg;
+
+	TEST_ASSERT(!pthread_setaffinity_np(pthread_self(), sizeof(*set), set),
+		    "pin the busy thread");
+	while (!READ_ONCE(spin_stop))
+		;
+	return NULL;
+}
+
+/* The median of the VM's apf_hist, as the lower bound of its bucket. */
+static u64 hist_p50(const char *path)
+{
+	unsigned long long b[64], n[64], total = 0, acc = 0;
+	char file[128];
+	int i, nr = 0;
+	FILE *f;
+
+	snprintf(file, sizeof(file), KMX_DEBUGFS "/%s", path);
+	f = fopen(file, "r");
+	if (!f)
+		return 0;
+	while (nr < 64 && fscanf(f, "%llu: %llu", &b[nr], &n[nr]) == 2)
+		total += n[nr++];
+	fclose(f);
+	for (i = 0; i < nr; i++) {
+		acc += n[i];
+		if (2 * acc >= total)
+			return b[i];
+	}
+	return 0;
+}
+
+void kmx_apf_run(const struct kmx_apf_cfg *cfg, struct kmx_apf_result *res)
+{
+	struct kmx_policy pol = {
+		.size = sizeof(pol),
+		.flags = KMX_POLICY_APF,
+		.apf_policy = cfg->policy,
+		.apf_threshold_us = cfg->threshold_us,
+	};
+	cpu_set_t old, one;
+	pthread_t spin_thread;
+	struct uffd_desc *uffd;
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	char stats[64], hist[64];
+	int h, cpu;
+	u32 p;
+
+	TEST_ASSERT(cfg->nr_pages && cfg->nr_pages <= APF_MAX_PAGES, "nr_pages");
+	memset(res, 0, sizeof(*res));
+	vm = vm_create_with_one_vcpu(&vcpu, guest_main);
+	vm_install_exception_handler(vm, PF_VECTOR, guest_pf);
+	vm_install_exception_handler(vm, APF_VECTOR, guest_ready);
+	vm_install_exception_handler(vm, YIELD_VECTOR, guest_yield);
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, APF_GPA, APF_SLOT,
+				    cfg->nr_pages, 0);
+	virt_map(vm, APF_GPA, APF_GPA, cfg->nr_pages);
+
+	apf_data_gpa = addr_gva2gpa(vm, (vm_vaddr_t)&apf_data);
+	gcfg = *cfg;
+	sync_global_to_guest(vm, apf_data_gpa);
+	sync_global_to_guest(vm, gcfg);
+
+	h = kmx_attach_vm(vm->fd);
+	TEST_ASSERT(h >= 0, "KMX_ATTACH: %s", strerror(errno));
+	TEST_ASSERT(!ioctl(h, KMX_SET_POLICY, &pol), "KMX_SET_POLICY: %s",
+		    strerror(errno));
+	snprintf(stats, sizeof(stats), "%d-%d/stats", getpid(), vm->fd);
+	snprintf(hist, sizeof(hist), "%d-%d/apf_hist", getpid(), vm->fd);
+
+	apf_hva = (u64)addr_gpa2hva(vm, APF_GPA);
+	uffd = uffd_setup_demand_paging(UFFDIO_REGISTER_MODE_MISSING,
+					cfg->delay_us, (void *)apf_hva,
+					(u64)cfg->nr_pages * PAGE_SIZE,
+					KMX_APF_FAULTERS, apf_serve);
+
+	if (cfg->preempt) {
+		TEST_ASSERT(!pthread_getaffinity_np(pthread_self(), sizeof(old), &old),
+			    "affinity");
+		cpu = sched_getcpu();
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		TEST_ASSERT(!pthread_setaffinity_np(pthread_self(), sizeof(one), &one),
+			    "pin the vCPU thread");
+		WRITE_ONCE(spin_stop, false);
+		pthread_create(&spin_thread, NULL, spinner, &one);
+	}
+
+	kmx_run_until_done(vcpu);
+
+	if (cfg->preempt) {
+		WRITE_ONCE(spin_stop, true);
+		pthread_join(spin_thread, NULL);
+		pthread_setaffinity_np(pthread_self(), sizeof(old), &old);
+	}
+
+	sync_global_from_guest(vm, gres);
+	res->g = gres;
+	for (p = 0; p < cfg->nr_pages; p++) {
+		u64 gpa = APF_GPA + (u64)p * PAGE_SIZE;
+		u64 *page = addr_gpa2hva(vm, gpa);
+
+		res->bad_content += page[0] != APF_SIG(gpa) ||
+				    page[1] != APF_MARK(gpa);
+	}
+	res->m_setup = kmx_stat(stats, "apf_setup");
+	res->m_refused = kmx_stat(stats, "apf_refused");
+	res->m_in_time = kmx_stat(stats, "apf_sync_in_time");
+	res->m_not_present = kmx_stat(stats, "apf_not_present");
+	res->m_paired = kmx_stat(stats, "apf_paired");
+	res->m_halted = kmx_stat(stats, "apf_halted");
+	res->m_broadcast = kmx_stat(stats, "apf_broadcast");
+	res->m_cancelled = kmx_stat(stats, "apf_cancelled");
+	res->m_duplicate = kmx_stat(stats, "apf_duplicate");
+	res->m_orphan = kmx_stat(stats, "apf_orphan");
+	res->m_lost = kmx_stat(stats, "apf_lost");
+	res->m_pending = kmx_stat(stats, "apf_pending");
+	res->m_untracked = kmx_stat(stats, "apf_untracked");
+	res->lat_p50_ns = hist_p50(hist);
+	res->progress = -1;
+	res->fault_ms = -1;
+	if (res->g.base_iters && res->g.base_tsc && res->g.fault_tsc) {
+		res->progress = ((double)res->g.fault_iters / res->g.fault_tsc) /
+				((double)res->g.base_iters / res->g.base_tsc);
+		res->fault_ms = (double)res->g.fault_tsc * cfg->baseline_ms /
+				res->g.base_tsc;
+	}
+
+	uffd_stop_demand_paging(uffd);
+	close(h);
+	kvm_vm_free(vm);
+}
+
+const char * const kmx_apf_no_progress = "no progress while a page was pending";
+
+const char *kmx_apf_check(const struct kmx_apf_result *r)
+{
+	const struct kmx_apf_guest_result *g = &r->g;
+
+	if (r->bad_content || g->bad_sig)
+		return "wrong page content";
+	if (g->broadcast != 1)
+		return "not exactly one broadcast page-ready";
+	if (g->ready != g->not_present || g->stray_ready || g->dup_token ||
+	    g->still_waiting || g->worker_np)
+		return "a token without exactly one page-ready";
+	if (r->m_paired != (long long)g->not_present || r->m_duplicate ||
+	    r->m_orphan || r->m_lost || r->m_pending || r->m_untracked)
+		return "the module's audit disagrees with the guest";
+	if (!g->not_present || !g->pending_iters)
+		return kmx_apf_no_progress;
+	return NULL;
+}
+
+void kmx_apf_print(const char *name, const struct kmx_apf_result *r)
+{
+	const struct kmx_apf_guest_result *g = &r->g;
+
+	ksft_print_msg("%s: guest: not-present %llu ready %llu broadcast %llu\n",
+		       name, g->not_present, g->ready, g->broadcast);
+	ksft_print_msg("%s: guest: spurious %llu dup-ready %llu stray %llu (0x%llx)\n",
+		       name, g->spurious, g->dup_ready, g->stray_ready,
+		       g->stray_token);
+	ksft_print_msg("%s: guest: dup-token %llu max-pending %llu\n",
+		       name, g->dup_token, g->max_pending);
+	ksft_print_msg("%s: guest: worker %llu iterations while faulting\n",
+		       name, g->fault_iters);
+	ksft_print_msg("%s: guest: %llu with a token pending; progress %.2f\n",
+		       name, g->pending_iters, r->progress);
+	ksft_print_msg("%s: module: setup %lld refused %lld in-time %lld\n",
+		       name, r->m_setup, r->m_refused, r->m_in_time);
+	ksft_print_msg("%s: module: not-present %lld paired %lld halted %lld\n",
+		       name, r->m_not_present, r->m_paired, r->m_halted);
+	ksft_print_msg("%s: module: broadcast %lld cancelled %lld dup %lld\n",
+		       name, r->m_broadcast, r->m_cancelled, r->m_duplicate);
+	ksft_print_msg("%s: module: orphan %lld lost %lld pending %lld\n",
+		       name, r->m_orphan, r->m_lost, r->m_pending);
+}
