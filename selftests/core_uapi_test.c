@@ -153,6 +153,9 @@ static void test_handle(int dev, struct kvm_vm *vm)
 	expect_errno("policy-apf", set_policy(h, KMX_POLICY_APF, 0, 99, 0, 0), EINVAL);
 	expect_errno("policy-apf-threshold-unused",
 		     set_policy(h, KMX_POLICY_APF, 0, KMX_APF_POLICY_KVM, 5, 0), EINVAL);
+	expect_errno("policy-apf-threshold-too-big",
+		     set_policy(h, KMX_POLICY_APF, 0, KMX_APF_POLICY_THRESHOLD,
+				100001, 0), EINVAL);
 	expect_errno("policy-rmap", set_policy(h, KMX_POLICY_RMAP_NOLOCK, 0, 0, 0, 2), EINVAL);
 	p.size = 4;
 	expect_errno("policy-size-short", ioctl(h, KMX_SET_POLICY, &p), EINVAL);
@@ -309,6 +312,15 @@ static void test_params(void)
 	close(fd);
 	fd = open("/sys/module/kvm_mmu_ext/parameters/rmap_nolock", O_WRONLY);
 	expect_errno("param-bad-bool", write(fd, "maybe", 5), EINVAL);
+	close(fd);
+	if (!have_hooks)
+		return;
+	fd = open("/sys/module/kvm_mmu_ext/parameters/apf_threshold_us", O_WRONLY);
+	TEST_ASSERT(fd >= 0, "open apf_threshold_us");
+	expect_errno("param-apf-threshold-zero", write(fd, "0", 1), EINVAL);
+	expect_errno("param-apf-threshold-too-big", write(fd, "100001", 6), EINVAL);
+	expect_ok("param-apf-threshold-set", write(fd, "300", 3) == 3 &&
+		  write(fd, "500", 3) == 3);
 	close(fd);
 }
 

@@ -33,11 +33,12 @@ struct kmx_apf_cfg {
 /**
  * struct kmx_apf_guest_result - what the guest counted
  * @not_present:	not-present #PFs, each with a fresh token
- * @ready:		page-ready interrupts that woke a waiting context
+ * @ready:		tokens that got a page-ready
  * @broadcast:		page-ready interrupts with token 0xffffffff
- * @stray_ready:	page-ready interrupts whose token nobody waited for
+ * @stray_ready:	page-readies whose token never got a not-present
+ * @early_ready:	page-readies taken before their token's not-present
  * @spurious:		page-ready interrupts with no token (zero)
- * @dup_ready:		page-ready interrupts for a token already woken
+ * @dup_ready:		page-ready interrupts for a token already readied
  * @dup_token:		not-present #PFs with a token already waited for
  * @worker_np:		not-present #PFs taken by the worker (never faults)
  * @bad_sig:		delayed pages read with the wrong signature
@@ -48,7 +49,8 @@ struct kmx_apf_cfg {
  * @pending_iters:	... of which while at least one token was pending
  * @fault_tsc:		length of the faulting period in TSC ticks
  * @max_pending:	most tokens pending at once
- * @stray_token:	the token of the last stray page-ready
+ * @pending_left:	tokens pending at the end
+ * @timed_out:		the faulters did not finish within a minute
  */
 struct kmx_apf_guest_result {
 	__u64 not_present;
@@ -57,6 +59,7 @@ struct kmx_apf_guest_result {
 	__u64 stray_ready;
 	__u64 spurious;
 	__u64 dup_ready;
+	__u64 early_ready;
 	__u64 dup_token;
 	__u64 worker_np;
 	__u64 bad_sig;
@@ -67,7 +70,8 @@ struct kmx_apf_guest_result {
 	__u64 pending_iters;
 	__u64 fault_tsc;
 	__u64 max_pending;
-	__u64 stray_token;
+	__u64 pending_left;
+	__u64 timed_out;
 };
 
 /**

@@ -52,6 +52,14 @@
  *                           cancelled[t]) for every t
  *         and no work item touches the vCPU after teardown:
  *           assert(!vcpu_freed) in async_pf_execute().
+ *   M1: the module's pairing audit (kmod/asyncpf/apf.c, through the
+ *       apf_event hook of patches/0006) agrees with the guest: it never
+ *       finds a lost or orphan token, and at quiescence no token is left
+ *       pending in it, and it counted a token paired exactly when the guest
+ *       received the token's READY.
+ *         at present: assert(!a_lost && !a_orphan)
+ *         at quiescence: assert(!a_pending[t] &&
+ *                               a_paired[t] == (ready_received[t] == 1))
  *
  * VARIANTS (one -D; default VARIANT_KVM)
  *   VARIANT_KVM            6.12 as described (the shipped behaviour).
@@ -65,6 +73,10 @@
  *   VARIANT_READY_UNINJECTED broken: kvm_arch_async_page_present() ignores
  *                          notpresent_injected and sends READY for a fault
  *                          whose NOT_PRESENT was never delivered (halt path).
+ *   VARIANT_AUDIT_NOCANCEL broken (the module side): the CANCEL event is not
+ *                          raised when the guest disables async PF, only at
+ *                          reset and teardown, so the audit keeps the
+ *                          dropped tokens pending (M1).
  *
  * PROMELA VARIABLE  ->  C
  *   apf_en            kvm_pv_async_pf_enabled(vcpu)
@@ -79,6 +91,9 @@
  *   halted            vcpu->arch.apf.halted (KVM_REQ_APF_HALT)
  *   np_received[i], ready_received[i], cancelled[i]   ghosts of A1
  *   vcpu_freed        the vCPU and its async_pf lists were freed
+ *   a_pending[i], a_paired[i], a_cancelled[i]   the module's audit table
+ *                     and findings for token i (kmx_apf_token, apf_paired,
+ *                     apf_cancelled)
  *
  * ABSTRACTIONS
  *   Sequential consistency (all shared state is under async_pf.lock or owned
@@ -93,7 +108,8 @@
  */
 
 #if !defined(VARIANT_KVM) && !defined(VARIANT_NOCANCEL) && \
-    !defined(VARIANT_READY_OVERWRITE) && !defined(VARIANT_READY_UNINJECTED)
+    !defined(VARIANT_READY_OVERWRITE) && !defined(VARIANT_READY_UNINJECTED) && \
+    !defined(VARIANT_AUDIT_NOCANCEL)
 #define VARIANT_KVM
 #endif
 
@@ -116,6 +132,10 @@ bit np_injected[NR_FAULTS + 1];
 bit halted;
 bit vcpu_freed;
 
+bit a_pending[NR_FAULTS + 1];
+bit a_paired[NR_FAULTS + 1];
+bit a_cancelled[NR_FAULTS + 1];
+
 bit np_received[NR_FAULTS + 1];
 byte ready_received[NR_FAULTS + 1];
 bit cancelled[NR_FAULTS + 1];
@@ -137,6 +157,38 @@ out:
 	skip
 }
 
+/*
+ * The module's apf_event hook at KVM_MMU_EXT_APF_PRESENT, which runs in
+ * kvm_arch_async_page_present() before the READY is sent: kmx_apf_present().
+ */
+inline audit_present(w)
+{
+	assert(a_pending[w]);			/* not an orphan */
+	a_pending[w] = 0;
+	if
+	:: np_injected[w] ->
+		assert(apf_en);			/* not lost */
+		a_paired[w] = 1
+	:: else -> skip				/* halted: no READY owed */
+	fi
+}
+
+/* ... at KVM_MMU_EXT_APF_CANCEL: kmx_apf_cancel() */
+inline audit_cancel()
+{
+	j = 1;
+	do
+	:: j <= NR_FAULTS ->
+		if
+		:: a_pending[j] -> a_pending[j] = 0; a_cancelled[j] = 1
+		:: else -> skip
+		fi;
+		j++
+	:: else -> break
+	od;
+	j = 0
+}
+
 /* kvm_arch_async_page_present() for item w */
 inline page_present(w)
 {
@@ -147,6 +199,7 @@ inline page_present(w)
 		:: else -> skip
 		fi
 	:: else ->
+		audit_present(w);
 #ifdef VARIANT_READY_UNINJECTED
 		if
 		:: apf_en -> slot = w
@@ -261,11 +314,15 @@ proctype vcpu()
 	:: !halted && apf_en && ndis < MAX_DISABLE ->
 		ndis++;
 		apf_en = 0;
+#ifndef VARIANT_AUDIT_NOCANCEL
+		audit_cancel();
+#endif
 		clear_completion_queue()
 	/* guest access to a swapped-out page: kvm_setup_async_pf() */
 	:: !halted && nf < NR_FAULTS ->
 		nf++;
 		wst[nf] = W_QUEUED;
+		a_pending[nf] = 1;		/* audit: KVM_MMU_EXT_APF_NOT_PRESENT */
 		if
 		:: deliverable = 1
 		:: deliverable = 0		/* e.g. CPL0 with send_user_only */
@@ -305,11 +362,13 @@ proctype vcpu()
 	do
 	:: j <= NR_FAULTS ->
 		assert(!np_received[j] || ready_received[j] == 1 || cancelled[j]);
+		assert(!a_pending[j] && a_paired[j] == (ready_received[j] == 1));
 		j++
 	:: else -> break
 	od;
 
 teardown:
+	audit_cancel();
 	clear_completion_queue();
 	vcpu_freed = 1
 }

@@ -66,6 +66,7 @@ runs=(
 "async_pf|teardown-nocancel|-DVARIANT_NOCANCEL|fail|vcpu_freed|cancelled"
 "async_pf|ready-overwrite|-DVARIANT_READY_OVERWRITE|fail|ready_received"
 "async_pf|ready-uninjected|-DVARIANT_READY_UNINJECTED|fail|np_received"
+"async_pf|audit-nocancel|-DVARIANT_AUDIT_NOCANCEL|fail|a_pending"
 "unregister|srcu|-DVARIANT_SRCU|verify|"
 "unregister|no-sync-srcu|-DVARIANT_NO_SYNC_SRCU|fail|module_freed"
 "unregister|deref-outside-srcu|-DVARIANT_DEREF_OUTSIDE_SRCU|fail|module_freed"
