@@ -69,6 +69,10 @@ kmx_step_demo()
 		sed -n 's/^# kmx-bench: //p' |
 		sed -E 's/.*"scheme": "([^"]*)", "share": ([0-9.]*), "p50_ns": ([0-9]*).*"pass_ns": ([0-9]*).*/\1: fixed without mmu_lock \2, fault median \3 ns, pass \4 ns/' |
 		sed 's/^/kmx-demo:   /'
+	echo "kmx-demo: ==== async page faults on delayed memory, per policy (async_pf_test)"
+	"$KMX_BUILD/selftests/kmx/async_pf_test" 2>&1 |
+		grep -E '^(ok|not ok)|guest: not-present|token pending|module: not-present' |
+		sed 's/^/kmx-demo:   /'
 	cd / || return
 	if trace-cmd report -i $d/trace.dat 2>/dev/null | grep -q kmx_vm_destroy; then
 		result "ok demo $1"

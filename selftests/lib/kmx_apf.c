@@ -550,8 +550,12 @@ void kmx_apf_print(const char *name, const struct kmx_apf_result *r)
 		       name, g->still_waiting, g->pending_left);
 	ksft_print_msg("%s: guest: worker %llu iterations while faulting\n",
 		       name, g->fault_iters);
-	ksft_print_msg("%s: guest: %llu with a token pending; progress %.2f\n",
-		       name, g->pending_iters, r->progress);
+	if (r->progress < 0)
+		ksft_print_msg("%s: guest: %llu with a token pending\n",
+			       name, g->pending_iters);
+	else
+		ksft_print_msg("%s: guest: %llu with a token pending; progress %.2f\n",
+			       name, g->pending_iters, r->progress);
 	ksft_print_msg("%s: module: setup %lld refused %lld in-time %lld\n",
 		       name, r->m_setup, r->m_refused, r->m_in_time);
 	ksft_print_msg("%s: module: not-present %lld paired %lld halted %lld\n",
