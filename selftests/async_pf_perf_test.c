@@ -18,7 +18,7 @@
  * median progress is reported, with all three progress values.
  * Each "# kmx-bench: {...}" line is one JSON record for make bench.  Not a
  * pass/fail gate on speed: it fails only if a run is incorrect (pairing,
- * audit or content, as async_pf_test checks them).  Four delays under
+ * audit or content, as async_pf_test checks them).  Five delays under
  * make bench ($KMX_BENCH=1), one otherwise.
  */
 #include <stdio.h>
@@ -56,12 +56,12 @@ static int median3(const struct kmx_apf_result *r)
 
 int main(void)
 {
-	static const __u32 all_delays[] = { 100, 1000, 4000, 16000 };
+	static const __u32 all_delays[] = { 100, 1000, 4000, 16000, 64000 };
 	static const __u32 quick_delays[] = { 1000 };
 	const char *mode = kmx_mode(), *bench = getenv("KMX_BENCH");
 	bool full = bench && *bench == '1';
 	const __u32 *delays = full ? all_delays : quick_delays;
-	int nr = full ? 4 : 1, reps = full ? 3 : 1, i, k, m;
+	int nr = full ? 5 : 1, reps = full ? 3 : 1, i, k, m;
 	unsigned int p;
 	const char *bad = NULL;
 

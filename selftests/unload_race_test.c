@@ -18,12 +18,10 @@
  * The runner scans dmesg after the test.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -118,25 +116,6 @@ static void result_skip(const char *variant, const char *why)
 	ksft_test_result_code(KSFT_SKIP, name, "%s\n", why);
 }
 
-static int delete_module(const char *name)
-{
-	return syscall(__NR_delete_module, name, O_NONBLOCK);
-}
-
-static int load_module(const char *path, const char *args)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	int r, err;
-
-	if (fd < 0)
-		return -1;
-	r = syscall(__NR_finit_module, fd, args, 0);
-	err = errno;
-	close(fd);
-	errno = err;
-	return r;
-}
-
 /* The hooks must have run during a phase, or it raced with nothing. */
 static bool hooks_ran(long long before)
 {
@@ -178,10 +157,10 @@ static void test_rmmod(void)
 	if (!args)
 		args = "";
 	for (i = 0; i < ITERATIONS; i++) {
-		TEST_ASSERT(!delete_module("kvm_mmu_ext"),
+		TEST_ASSERT(!kmx_module_unload(),
 			    "unload %d: %s", i, strerror(errno));
 		wait_progress("unloaded", i);
-		TEST_ASSERT(!load_module(path, args),
+		TEST_ASSERT(!kmx_module_load(path, args),
 			    "load %d of %s: %s", i, path, strerror(errno));
 		before = kmx_stat("stats", "fastpf_calls");
 		wait_progress("loaded", i);
@@ -218,7 +197,7 @@ int main(void)
 	pthread_create(&harvester, NULL, harvest_thread, NULL);
 	wait_progress("start", 0);
 
-	r = delete_module("kvm_mmu_ext");
+	r = kmx_module_unload();
 	err = errno;
 	ksft_test_result(r == -1 && err == EWOULDBLOCK,
 			 "unload_race_test %s busy\n", mode);

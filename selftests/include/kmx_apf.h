@@ -20,6 +20,8 @@
  * @nr_pages:		delayed pages, split among the faulter contexts
  * @baseline_ms:	if not 0, first time the worker alone for this long
  * @preempt:		pin a busy thread to the vCPU thread's CPU
+ * @detached:		no handle: the module's defaults apply, and it may be
+ *			unloaded during the run (no module counters then)
  */
 struct kmx_apf_cfg {
 	__u32 policy;
@@ -28,6 +30,7 @@ struct kmx_apf_cfg {
 	__u32 nr_pages;
 	__u32 baseline_ms;
 	bool preempt;
+	bool detached;
 };
 
 /**
@@ -39,6 +42,7 @@ struct kmx_apf_cfg {
  * @early_ready:	page-readies taken before their token's not-present
  * @spurious:		page-ready interrupts with no token (zero)
  * @dup_ready:		page-ready interrupts for a token already readied
+ * @nested_ready:	page-ready deliveries inside the page-ready handler
  * @dup_token:		not-present #PFs with a token already waited for
  * @worker_np:		not-present #PFs taken by the worker (never faults)
  * @bad_sig:		delayed pages read with the wrong signature
@@ -59,6 +63,7 @@ struct kmx_apf_guest_result {
 	__u64 stray_ready;
 	__u64 spurious;
 	__u64 dup_ready;
+	__u64 nested_ready;
 	__u64 early_ready;
 	__u64 dup_token;
 	__u64 worker_np;
@@ -78,6 +83,7 @@ struct kmx_apf_guest_result {
  * struct kmx_apf_result - one run's results
  * @g:		the guest's counts
  * @bad_content: delayed pages whose final content the host found wrong
+ * @detached:	the run had no handle, so no module counters
  * @m_*:	the module's per-VM counters of the same name
  * @progress:	worker rate while faulting over its baseline rate (needs
  *		@baseline_ms), or -1
@@ -88,6 +94,7 @@ struct kmx_apf_guest_result {
 struct kmx_apf_result {
 	struct kmx_apf_guest_result g;
 	__u64 bad_content;
+	bool detached;
 	long long m_setup, m_refused, m_in_time, m_not_present, m_paired;
 	long long m_halted, m_broadcast, m_cancelled, m_duplicate, m_orphan;
 	long long m_lost, m_pending, m_untracked;

@@ -77,4 +77,10 @@ void kmx_run_to(struct kvm_vcpu *vcpu, u64 want);
 /* The name of a KMX_FASTPF_SCHEME_* value, as in the TAP lines. */
 const char *kmx_fastpf_scheme_name(u32 scheme);
 
+/* delete_module() of kvm_mmu_ext, O_NONBLOCK: 0, or -1 with errno set. */
+int kmx_module_unload(void);
+
+/* finit_module() of the module file @path with @args: 0, or -1 with errno. */
+int kmx_module_load(const char *path, const char *args);
+
 #endif /* SELFTEST_KMX_UTIL_H */

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "kvm_util.h"
@@ -247,4 +248,23 @@ void kmx_run_to(struct kvm_vcpu *vcpu, u64 want)
 	default:
 		TEST_FAIL("unexpected ucall %lu", uc.cmd);
 	}
+}
+
+int kmx_module_unload(void)
+{
+	return syscall(__NR_delete_module, "kvm_mmu_ext", O_NONBLOCK);
+}
+
+int kmx_module_load(const char *path, const char *args)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int r, err;
+
+	if (fd < 0)
+		return -1;
+	r = syscall(__NR_finit_module, fd, args, 0);
+	err = errno;
+	close(fd);
+	errno = err;
+	return r;
 }

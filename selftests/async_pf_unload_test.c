@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * async_pf_unload_test - the module is unloaded and loaded again while a
+ * guest takes async page faults under the threshold policy
+ *
+ * The threshold policy queues work items of the module's own that fault
+ * pages in (kmod/asyncpf/apf.c); module exit must unregister the hooks
+ * first and then wait for those work items, which may be blocked on a
+ * userfaultfd page.  The guest of lib/kmx_apf.c (1024 pages, each delayed
+ * by 10 ms) runs without a handle, so the module's defaults apply
+ * (apf_policy=threshold, apf_threshold_us=300 as module arguments) and
+ * nothing pins the module.  While it runs, the main thread unloads and
+ * loads the module as fast as it can.  The run must end correct at the
+ * guest's level (every token one page-ready, the final content, progress
+ * while pages were pending), the runner's dmesg scan must find nothing,
+ * and the module must have set up async page faults between reloads
+ * (apf_setup read before each unload).
+ *
+ * Needs the FULL build and $KMX_MODULE, like unload_race_test.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kvm_util.h"
+#include "kselftest.h"
+#include "kmx_util.h"
+#include "kmx_apf.h"
+#include "uapi/linux/kvm_mmu_ext.h"
+
+#define ARGS		"apf_policy=threshold apf_threshold_us=300"
+#define DELAY_US	10000
+#define NR_PAGES	1024
+
+static struct kmx_apf_result res;
+static bool run_done;
+
+static void *guest_thread(void *arg)
+{
+	kmx_apf_run(arg, &res);
+	WRITE_ONCE(run_done, true);
+	return NULL;
+}
+
+int main(void)
+{
+	struct kmx_apf_cfg cfg = {
+		.policy = KMX_APF_POLICY_THRESHOLD,
+		.delay_us = DELAY_US,
+		.nr_pages = NR_PAGES,
+		.detached = true,
+	};
+	const char *path = getenv("KMX_MODULE"), *mode = kmx_mode();
+	const char *args = getenv("KMX_MODULE_ARGS"), *why;
+	long long setups = 0, n;
+	char name[96], all[256];
+	int reloads = 0;
+	pthread_t t;
+
+	ksft_print_header();
+	ksft_set_plan(1);
+	snprintf(name, sizeof(name), "async_pf_unload_test %s", mode);
+	if (!kmx_have_hooks() || !path || !*path) {
+		ksft_test_result_code(KSFT_SKIP, name,
+				      "needs the FULL build and $KMX_MODULE\n");
+		ksft_finished();
+	}
+	snprintf(all, sizeof(all), "%s %s", args ? args : "", ARGS);
+	TEST_ASSERT(!kmx_module_unload(), "unload: %s", strerror(errno));
+	TEST_ASSERT(!kmx_module_load(path, all), "load %s: %s", path, strerror(errno));
+
+	pthread_create(&t, NULL, guest_thread, &cfg);
+	while (!READ_ONCE(run_done)) {
+		n = kmx_stat("stats", "apf_setup");
+		setups += n > 0 ? n : 0;
+		TEST_ASSERT(!kmx_module_unload(), "unload %d: %s", reloads,
+			    strerror(errno));
+		TEST_ASSERT(!kmx_module_load(path, all), "load %d: %s", reloads,
+			    strerror(errno));
+		reloads++;
+	}
+	pthread_join(t, NULL);
+
+	/* Back to the runner's arguments for the tests that follow. */
+	TEST_ASSERT(!kmx_module_unload(), "unload: %s", strerror(errno));
+	TEST_ASSERT(!kmx_module_load(path, args ? args : ""), "load %s: %s", path,
+		    strerror(errno));
+
+	kmx_apf_print(name, &res);
+	ksft_print_msg("%s: %d reloads, %lld async page faults set up by the module\n",
+		       name, reloads, setups);
+	why = kmx_apf_check(&res);
+	if (why)
+		ksft_test_result_fail("%s: %s\n", name, why);
+	else if (!reloads || !setups)
+		ksft_test_result_fail("%s: no reload raced with the module's policy\n",
+				      name);
+	else
+		ksft_test_result_pass("%s\n", name);
+	ksft_finished();
+}
