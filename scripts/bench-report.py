@@ -38,16 +38,16 @@ def fastpf(recs):
 
 def asyncpf(recs):
     lines = ["| mode | delay us | policy | guest progress (median; runs) | "
-             "faulting ms | not-present | sync in time | latency p50 |",
-             "|---|---:|---|---:|---:|---:|---:|---:|"]
+             "faulting ms | not-present | sync in time | wait us | latency p50 |",
+             "|---|---:|---|---:|---:|---:|---:|---:|---:|"]
     for r in sorted(recs, key=lambda r: (r["mode"], r["delay_us"])):
-        lines.append("| %s | %d | %s | %.0f%% (%s) | %.1f | %d | %d | %s |" % (
+        lines.append("| %s | %d | %s | %.0f%% (%s) | %.1f | %d | %d | %.0f | %s |" % (
             r["mode"], r["delay_us"], r["policy"] +
             (" %d us" % r["threshold_us"] if r["threshold_us"] else ""),
             100 * r["progress"],
             ", ".join("%.0f" % (100 * x) for x in r.get("progress_runs", [])),
             r["fault_ms"], r["not_present"],
-            r["in_time"],
+            r["in_time"], r.get("wait_us", 0),
             ">= %.2f ms" % (r["lat_p50_ns"] / 1e6) if r["lat_p50_ns"] else "-"))
     return "\n".join(lines) + "\n"
 

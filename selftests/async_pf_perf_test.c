@@ -13,7 +13,8 @@
  *  - fault_ms: how long the faulters took, in guest TSC time;
  *  - lat_p50_ns: the median not-present to page-ready latency of the
  *    module's apf_hist (the lower bound of its log2 bucket);
- *  - the policy's decisions: async, and synchronous in time.
+ *  - the policy's decisions: async, and synchronous in time, and the
+ *    mean time a vCPU waited in the threshold policy's hook (wait_us).
  * Under make bench each cell is run three times and the run with the
  * median progress is reported, with all three progress values.
  * Each "# kmx-bench: {...}" line is one JSON record for make bench.  Not a
@@ -108,7 +109,8 @@ int main(void)
 			       r[m].fault_ms, r[m].lat_p50_ns);
 			printf("\"not_present\": %llu, \"in_time\": %lld, ",
 			       r[m].g.not_present, r[m].m_in_time);
-			printf("\"setup\": %lld}\n", r[m].m_setup);
+			printf("\"setup\": %lld, \"wait_us\": %.0f}\n", r[m].m_setup,
+			       r[m].m_setup > 0 ? r[m].m_wait_ns / 1e3 / r[m].m_setup : 0);
 		}
 	}
 	if (bad)

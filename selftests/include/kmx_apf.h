@@ -97,7 +97,7 @@ struct kmx_apf_result {
 	bool detached;
 	long long m_setup, m_refused, m_in_time, m_not_present, m_paired;
 	long long m_halted, m_broadcast, m_cancelled, m_duplicate, m_orphan;
-	long long m_lost, m_pending, m_untracked;
+	long long m_lost, m_pending, m_untracked, m_wait_ns;
 	double progress;
 	double fault_ms;
 	__u64 lat_p50_ns;

@@ -548,6 +548,7 @@ void kmx_apf_run(const struct kmx_apf_cfg *cfg, struct kmx_apf_result *res)
 	res->m_lost = kmx_stat(stats, "apf_lost");
 	res->m_pending = kmx_stat(stats, "apf_pending");
 	res->m_untracked = kmx_stat(stats, "apf_untracked");
+	res->m_wait_ns = kmx_stat(stats, "apf_wait_ns");
 	res->lat_p50_ns = hist_p50(hist);
 	res->progress = -1;
 	res->fault_ms = -1;
