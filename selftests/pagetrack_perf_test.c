@@ -24,7 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "kvm_util.h"
@@ -50,14 +49,6 @@ static void guest_code(void)
 	}
 }
 
-static u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 static void run_to_sync(struct kvm_vcpu *vcpu)
 {
 	struct ucall uc;
@@ -77,11 +68,11 @@ static void measure(struct kvm_vcpu *vcpu, int h0, const char *stats,
 		    double *notify_ns)
 {
 	long long notify0 = kmx_stat(stats, "pt_notify_ns");
-	u64 t0 = now_ns(), t1;
+	u64 t0 = kmx_now_ns(), t1;
 	int got;
 
 	run_to_sync(vcpu);
-	t1 = now_ns();
+	t1 = kmx_now_ns();
 	got = kmx_read_events(h0, ev, KMX_RING_MAX);
 	TEST_ASSERT(got == w, "%s N=%d: %d events for %lu writes", impl, n, got, w);
 	*write_ns = (double)(t1 - t0) / w;

@@ -39,7 +39,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "kvm_util.h"
@@ -210,14 +209,6 @@ struct handshake {
 	int hits;		/* rounds in which the reader's fault was seen */
 };
 
-static u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 static void *handshake_thread(void *arg)
 {
 	struct handshake *hs = arg;
@@ -234,11 +225,11 @@ static void *handshake_thread(void *arg)
 		seen = want;
 		if (hs->delays) {
 			c0 = kmx_stat(hs->stats, "gpte_create_delays");
-			deadline = now_ns() + HANDSHAKE_NS;
+			deadline = kmx_now_ns() + HANDSHAKE_NS;
 			while (kmx_stat(hs->stats, "gpte_create_delays") == c0 &&
-			       now_ns() < deadline)
+			       kmx_now_ns() < deadline)
 				sched_yield();
-			hs->hits += now_ns() < deadline;
+			hs->hits += kmx_now_ns() < deadline;
 		}
 		WRITE_ONCE(sh->go, want);
 	}

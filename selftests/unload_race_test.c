@@ -22,7 +22,6 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "kvm_util.h"
@@ -81,26 +80,18 @@ static void *harvest_thread(void *arg)
 	return NULL;
 }
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* Wait until every vCPU has completed at least one more pass. */
 static void wait_progress(const char *what, int i)
 {
 	u64 seen[NR_VCPUS];
-	double deadline = now() + PROGRESS_TIMEOUT_S;
+	u64 deadline = kmx_now_ns() + PROGRESS_TIMEOUT_S * 1000000000ULL;
 	int v;
 
 	for (v = 0; v < NR_VCPUS; v++)
 		seen[v] = READ_ONCE(host_passes[v]);
 	for (v = 0; v < NR_VCPUS; v++) {
 		while (READ_ONCE(host_passes[v]) <= seen[v]) {
-			TEST_ASSERT(now() < deadline,
+			TEST_ASSERT(kmx_now_ns() < deadline,
 				    "%s %d: vCPU %d made no progress in %d s",
 				    what, i, v, PROGRESS_TIMEOUT_S);
 			sched_yield();

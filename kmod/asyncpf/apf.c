@@ -157,20 +157,19 @@ bool kmx_apf_setup(struct kvm_vcpu *vcpu, gpa_t cr2_or_gpa, gfn_t gfn)
 		policy = READ_ONCE(vm->policy.apf_policy);
 		us = READ_ONCE(vm->policy.apf_threshold_us);
 	}
-	rcu_read_unlock();
-
 	if (policy == KMX_APF_POLICY_OFF) {
 		decision = KMX_APF_SYNC_OFF;
 	} else if (policy == KMX_APF_POLICY_THRESHOLD) {
 		u64 t0 = ktime_get_ns();
 
+		rcu_read_unlock();
 		if (kmx_apf_wait(vcpu, gfn, us ?: READ_ONCE(apf_threshold_us)))
 			decision = KMX_APF_SYNC_IN_TIME;
 		waited = ktime_get_ns() - t0;
+		/* The VM's state may have gone while the vCPU waited. */
+		rcu_read_lock();
+		vm = kmx_vm_lookup_rcu(vcpu->kvm);
 	}
-
-	rcu_read_lock();
-	vm = kmx_vm_lookup_rcu(vcpu->kvm);
 	kmx_stat_add(vm, KMX_STAT_APF_SETUP, 1);
 	kmx_stat_add(vm, KMX_STAT_APF_REFUSED, decision != KMX_APF_ASYNC);
 	kmx_stat_add(vm, KMX_STAT_APF_SYNC_IN_TIME,

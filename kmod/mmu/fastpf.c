@@ -404,7 +404,7 @@ static enum kmx_fastpf_result kmx_fastpf_try(struct kmx_fastpf_ctx *c)
 }
 
 static void kmx_fastpf_account(struct kmx_vm *vm, enum kmx_fastpf_result r,
-			       int retries, u64 ns)
+			       int retries)
 {
 	static const enum kmx_stat stat[] = {
 		[KMX_FPR_SKIPPED]	= KMX_STAT_FASTPF_SKIPPED,
@@ -417,8 +417,6 @@ static void kmx_fastpf_account(struct kmx_vm *vm, enum kmx_fastpf_result r,
 	kmx_stat_add(vm, stat[r], 1);
 	if (retries)
 		kmx_stat_add(vm, KMX_STAT_FASTPF_RETRIED, retries);
-	if (r != KMX_FPR_SKIPPED && ns != U64_MAX)
-		kmx_hist_add(vm, KMX_HIST_FASTPF, ns);
 }
 
 /**
@@ -461,13 +459,13 @@ int kmx_fast_page_fault(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
 	if (timed)
 		t0 = local_clock();
 	r = kmx_fastpf_try(&c);
-	if (timed)
-		t0 = local_clock() - t0;
+	if (timed && r != KMX_FPR_SKIPPED)
+		kmx_hist_add(vm, KMX_HIST_FASTPF, local_clock() - t0);
 	kmx_walk_end(vcpu);
 	trace_kmx_fastpf(vcpu->vcpu_id, fault->addr, c.gfn, c.level, scheme, r,
 			 c.old, c.new);
 out:
-	kmx_fastpf_account(vm, r, c.retries, timed ? t0 : U64_MAX);
+	kmx_fastpf_account(vm, r, c.retries);
 	rcu_read_unlock();
 	if (r == KMX_FPR_FIXED)
 		return RET_PF_FIXED;

@@ -77,6 +77,9 @@ void kmx_run_to(struct kvm_vcpu *vcpu, u64 want);
 /* The name of a KMX_FASTPF_SCHEME_* value, as in the TAP lines. */
 const char *kmx_fastpf_scheme_name(u32 scheme);
 
+/* CLOCK_MONOTONIC, in nanoseconds. */
+u64 kmx_now_ns(void);
+
 /* delete_module() of kvm_mmu_ext, O_NONBLOCK: 0, or -1 with errno set. */
 int kmx_module_unload(void);
 

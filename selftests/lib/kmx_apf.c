@@ -75,8 +75,6 @@
 #define FAULT_TIMEOUT_MS 60000
 #define APF_SIG(gpa)	(0x5aa5000000000000ULL | (gpa))
 #define APF_MARK(gpa)	(0xc0de000000000000ULL | (gpa))
-#define STR(x)		#x
-#define XSTR(x)		STR(x)
 
 /*
  * What handlers.S saved, then the rest of the frame the CPU pushed: in
@@ -250,7 +248,7 @@ static void guest_yield(struct ex_regs *regs)
 
 static inline void ctx_yield(void)
 {
-	asm volatile("int $" XSTR(YIELD_VECTOR) ::: "memory");
+	asm volatile("int $" __stringify(YIELD_VECTOR) ::: "memory");
 }
 
 static void faulter(int i)
@@ -383,14 +381,6 @@ static u64 apf_hva;
 static u32 apf_delay_us;
 static u64 first_request_ns[APF_MAX_PAGES];
 
-static u64 apf_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 static int apf_serve(int mode, int uffd, struct uffd_msg *msg)
 {
 	static __thread u64 buf[PAGE_SIZE / 8];
@@ -403,7 +393,7 @@ static int apf_serve(int mode, int uffd, struct uffd_msg *msg)
 	u64 *first = &first_request_ns[off / PAGE_SIZE], due, now;
 	unsigned int i;
 
-	now = apf_now_ns();
+	now = kmx_now_ns();
 	/* The first request for the page sets its time; later ones keep it. */
 	__atomic_compare_exchange_n(first, &(u64){ 0 }, now, false,
 				    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);

@@ -10,6 +10,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kvm_util.h"
@@ -267,4 +268,12 @@ int kmx_module_load(const char *path, const char *args)
 	close(fd);
 	errno = err;
 	return r;
+}
+
+u64 kmx_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return timespec_to_ns(ts);
 }
