@@ -44,18 +44,20 @@ static void kmx_write_protect(u64 *sptep, bool pt_protect, int point)
  */
 static DEFINE_PER_CPU(u64, kmx_flush_start);
 
-static void kmx_flush_memslot(struct kvm *kvm, struct kvm_memory_slot *slot,
+static bool kmx_flush_memslot(struct kvm *kvm, struct kvm_memory_slot *slot,
 			      bool zap_all, int point)
 {
 	struct kmx_vm *vm;
 	u64 hold;
 
+	if (point == KVM_MMU_EXT_FLUSH_BEGIN)
+		return kmx_rmap_flush_begin(kvm, slot, zap_all);
 	if (point == KVM_MMU_EXT_FLUSH_LOCKED) {
 		this_cpu_write(kmx_flush_start, ktime_get_ns());
-		return;
+		return false;
 	}
 	if (point != KVM_MMU_EXT_FLUSH_UNLOCK)
-		return;
+		return false;
 
 	hold = ktime_get_ns() - this_cpu_read(kmx_flush_start);
 	rcu_read_lock();
@@ -66,6 +68,7 @@ static void kmx_flush_memslot(struct kvm *kvm, struct kvm_memory_slot *slot,
 	rcu_read_unlock();
 	trace_kmx_memslot_flush(kvm->userspace_pid, slot->id, slot->npages,
 				zap_all, hold);
+	return false;
 }
 
 static void kmx_vm_destroy(struct kvm *kvm)
@@ -81,6 +84,7 @@ static const struct kvm_mmu_ext_ops kmx_ops = {
 	.write_protect		= kmx_write_protect,
 	.fetch_gpte		= kmx_gpte_fetch,
 	.flush_memslot		= kmx_flush_memslot,
+	.rmap_wait		= kmx_rmap_wait,
 	.apf_setup		= kmx_apf_setup,
 	.apf_event		= kmx_apf_event,
 	.vm_destroy		= kmx_vm_destroy,
@@ -180,6 +184,7 @@ int kmx_hooks_register(void)
 	kmx_gpte_debugfs_init();
 #ifdef KVM_MMU_EXT_DEBUG
 	kmx_fastpf_debugfs_init();
+	kmx_rmap_debugfs_init();
 #endif
 	return 0;
 }

@@ -70,6 +70,18 @@ enum kmx_fastpf_scheme {
  * @KMX_STAT_MEMSLOT_FLUSHES:	kvm_arch_flush_shadow_memslot() calls
  * @KMX_STAT_MEMSLOT_FLUSH_ZAP_ALL: of which took the fast zap-all path
  * @KMX_STAT_MEMSLOT_FLUSH_LOCK_NS: total mmu_lock hold time of the flushes
+ * @KMX_STAT_RMAP_UNMAPS:	memslot flushes whose rmaps were unmapped
+ *				without mmu_lock
+ * @KMX_STAT_RMAP_ZAP_ALL:	flushes with rmap_nolock on that the fast
+ *				zap-all handled instead (the quirk is on)
+ * @KMX_STAT_RMAP_CHAINS:	non-empty rmap chains unmapped without mmu_lock
+ * @KMX_STAT_RMAP_ZAPPED:	sptes zapped without mmu_lock
+ * @KMX_STAT_RMAP_LEFT:		chain entries an mmu_lock holder cleared first
+ *				and removed itself
+ * @KMX_STAT_RMAP_UNMAP_NS:	total time of the lockless unmaps
+ * @KMX_STAT_RMAP_WAITS:	shadow-page frees that waited for a lockless
+ *				unmap (the handshake)
+ * @KMX_STAT_RMAP_WAIT_NS:	total time of those waits, mmu_lock held
  * @KMX_STAT_APF_SETUP:		async page faults KVM wanted to start
  * @KMX_STAT_APF_REFUSED:	of which the policy made synchronous
  * @KMX_STAT_APF_NOT_PRESENT:	not-present events
@@ -121,6 +133,14 @@ enum kmx_stat {
 	KMX_STAT_MEMSLOT_FLUSHES,
 	KMX_STAT_MEMSLOT_FLUSH_ZAP_ALL,
 	KMX_STAT_MEMSLOT_FLUSH_LOCK_NS,
+	KMX_STAT_RMAP_UNMAPS,
+	KMX_STAT_RMAP_ZAP_ALL,
+	KMX_STAT_RMAP_CHAINS,
+	KMX_STAT_RMAP_ZAPPED,
+	KMX_STAT_RMAP_LEFT,
+	KMX_STAT_RMAP_UNMAP_NS,
+	KMX_STAT_RMAP_WAITS,
+	KMX_STAT_RMAP_WAIT_NS,
 	KMX_STAT_APF_SETUP,
 	KMX_STAT_APF_REFUSED,
 	KMX_STAT_APF_NOT_PRESENT,
@@ -260,6 +280,11 @@ bool kmx_gpte_fetch(struct kvm_vcpu *vcpu,
 		    const struct kvm_mmu_ext_gpte_walk *walk, int point,
 		    int level, bool changed, bool existed);
 void kmx_gpte_debugfs_init(void);
+struct kvm_memory_slot;
+bool kmx_rmap_flush_begin(struct kvm *kvm, struct kvm_memory_slot *slot,
+			  bool zap_all);
+void kmx_rmap_wait(struct kvm *kvm, u64 ns);
+void kmx_rmap_debugfs_init(void);
 struct kvm_async_pf;
 bool kmx_apf_setup(struct kvm_vcpu *vcpu, gpa_t cr2_or_gpa, gfn_t gfn);
 void kmx_apf_event(struct kvm_vcpu *vcpu, struct kvm_async_pf *work,

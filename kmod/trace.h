@@ -109,6 +109,43 @@ TRACE_EVENT(kmx_memslot_flush,
 		      __entry->zap_all ? "zap-all" : "per-slot", __entry->hold_ns)
 );
 
+/* A memslot's rmaps unmapped without mmu_lock (kmx_rmap_flush_begin()). */
+TRACE_EVENT(kmx_rmap_unmap,
+	    TP_PROTO(pid_t pid, u16 slot, u64 npages, u64 chains, u64 zapped,
+		     u64 left, u64 ns),
+	    TP_ARGS(pid, slot, npages, chains, zapped, left, ns),
+	    TP_STRUCT__entry(__field(pid_t, pid)
+			     __field(u16, slot)
+			     __field(u64, npages)
+			     __field(u64, chains)
+			     __field(u64, zapped)
+			     __field(u64, left)
+			     __field(u64, ns)),
+	    TP_fast_assign(__entry->pid = pid;
+			   __entry->slot = slot;
+			   __entry->npages = npages;
+			   __entry->chains = chains;
+			   __entry->zapped = zapped;
+			   __entry->left = left;
+			   __entry->ns = ns;),
+	    TP_printk("pid %d slot %u npages %llu chains %llu zapped %llu left %llu in %llu ns",
+		      __entry->pid, __entry->slot, __entry->npages,
+		      __entry->chains, __entry->zapped, __entry->left,
+		      __entry->ns)
+);
+
+/* kvm_mmu_commit_zap_page() waited for lockless rmap walkers. */
+TRACE_EVENT(kmx_rmap_wait,
+	    TP_PROTO(pid_t pid, u64 ns),
+	    TP_ARGS(pid, ns),
+	    TP_STRUCT__entry(__field(pid_t, pid)
+			     __field(u64, ns)),
+	    TP_fast_assign(__entry->pid = pid;
+			   __entry->ns = ns;),
+	    TP_printk("pid %d waited %llu ns with mmu_lock held",
+		      __entry->pid, __entry->ns)
+);
+
 /* An async page fault event of KVM (KVM_MMU_EXT_APF_*). */
 TRACE_EVENT(kmx_apf,
 	    TP_PROTO(int vcpu_id, int event, u32 token, u64 gfn),
