@@ -97,7 +97,7 @@ smoke+=" pagetrack_watch_test pagetrack_churn_test pagetrack_teardown_test"
 smoke+=" @pagetrack_example"
 # Tests of the features that need the KVM hooks (FULL build only).
 full="fast_pf_dirty_race_test fast_pf_pt_alias_test async_pf_test"
-full+=" async_pf_unload_test"
+full+=" async_pf_unload_test rmap_unmap_race_test"
 vm --name release --flavour release --tests "$smoke $full"
 vm --name debug --flavour debug --tests "$smoke $full pagetrack_perf_test fast_pf_perf_test async_pf_perf_test"
 vm --name stock --flavour stock --modes stock --tests "$smoke"

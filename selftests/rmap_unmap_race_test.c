@@ -1,0 +1,409 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rmap_unmap_race_test: slot A is deleted and re-created in a loop while
+ * vCPUs read and write it and a third thread zaps its backing with
+ * madvise(MADV_DONTNEED), and the guest never sees a stale translation.
+ *
+ * Slot A is 4 GiB up; the guest's code, stack and page tables live in
+ * slot 0.  The guest maps slot A twice (two gvas per page), so in shadow
+ * mode each gfn has two sptes and its rmap chain is a pte_list_desc.  Each
+ * re-create maps a fresh anonymous backing whose page p holds the
+ * signature SIG(gen, p).  The host publishes, in guest memory, the state
+ * (gen, deleted) after each ioctl returns, and zeroing[p] = gen before it
+ * zaps page p of backing gen.
+ *
+ * Before each read the guest reads the state.  After "gen g present" only
+ * backing g or a later one may show, after "gen g deleted" only a later one
+ * (floor = g or g + 1).  Each read is classified:
+ *   - an MMIO exit (the host returns MMIO_MARK): the host checks that it
+ *     happened while the slot was being deleted or was gone;
+ *   - SIG(g', p) with g' < floor: stale, the deleted slot's backing (after
+ *     "deleted") or an older backing after a re-create;
+ *   - 0, unless page p was zapped in gen floor or later: stale;
+ *   - anything else: garbage.
+ * Faults while the slot is KVM_MEMSLOT_INVALID return RET_PF_RETRY and
+ * spin in KVM, so the only exits are MMIO and ucalls; the host fails on
+ * any other.
+ *
+ * Variants, in legacy-tdp and shadow mode (tdp SKIPs: there rmaps exist
+ * only for nested MMUs):
+ *   kvm	 rmap_nolock off, quirk off: KVM's own zap under mmu_lock;
+ *   quirk-on	 rmap_nolock on, KVM_X86_QUIRK_SLOT_ZAP_ALL on: the fast
+ *		 zap-all, the module only counts;
+ *   quirk-off	 rmap_nolock on, quirk off: the lockless unmap, with the
+ *		 debug build's race window (rmap_delay_us) open.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "kvm_util.h"
+#include "processor.h"
+#include "kselftest.h"
+#include "kmx_util.h"
+#include "uapi/linux/kvm_mmu_ext.h"
+
+#define SLOT_A		1
+#define A_GPA		BIT_ULL(32)
+#define A_GVA1		A_GPA
+#define A_GVA2		(A_GPA + BIT_ULL(30))
+#define A_PAGES		256
+#define A_SIZE		(A_PAGES * PAGE_SIZE)
+#define NR_VCPUS	2
+#define ITERATIONS	60
+#define TIMEOUT_S	60
+
+#define MMIO_MARK	0x4d4d494f4d4d494full
+#define SIG_MAGIC	0x5a17ull
+#define SIG(gen, p)	((SIG_MAGIC << 48) | ((u64)(gen) << 16) | (p))
+#define SIG_GEN(v)	(((v) >> 16) & 0xffffffffull)
+#define STATE(gen, del)	(((u64)(gen) << 1) | (del))
+#define STATE_GEN(s)	((s) >> 1)
+#define STATE_DELETED(s) ((s) & 1)
+
+enum { BAD_STALE, BAD_OLD, BAD_ZERO, BAD_GARBAGE, BAD_NR };
+static const char * const bad_names[BAD_NR] = {
+	"data from a deleted slot", "an older backing's signature",
+	"zeros never written", "garbage",
+};
+
+/* Guest globals (slot 0); the host reaches them through addr_gva2hva(). */
+static u64 state;
+static u64 zeroing[A_PAGES];
+static u64 passes[NR_VCPUS];
+static u64 bad[BAD_NR];
+static u64 first_bad[3];	/* value, state, zeroing[p] */
+static bool stop;
+
+static void guest_bad(int kind, u64 v, u64 pre, u64 z)
+{
+	if (!__atomic_fetch_add(&bad[kind], 1, __ATOMIC_RELAXED)) {
+		first_bad[0] = v;
+		first_bad[1] = pre;
+		first_bad[2] = z;
+	}
+}
+
+static void guest_check(u64 p, u64 *a)
+{
+	u64 pre, floor, v, z;
+
+	pre = READ_ONCE(state);
+	v = READ_ONCE(*a);
+	z = READ_ONCE(zeroing[p]);
+
+	/*
+	 * After "gen g present" only backing g or a later one may show;
+	 * after "gen g deleted", only a later one.
+	 */
+	floor = STATE_GEN(pre) + STATE_DELETED(pre);
+	if (v == MMIO_MARK)
+		return;
+	if (v && v != SIG(SIG_GEN(v), p))
+		guest_bad(BAD_GARBAGE, v, pre, z);
+	else if (!v && z < floor)
+		guest_bad(BAD_ZERO, v, pre, z);
+	else if (v && SIG_GEN(v) < floor)
+		guest_bad(STATE_DELETED(pre) ? BAD_STALE : BAD_OLD, v, pre, z);
+	/* Faults the page in for write, or exits as an MMIO write. */
+	WRITE_ONCE(a[1], pre);
+}
+
+static void guest_code(u64 id)
+{
+	u64 p;
+
+	while (!READ_ONCE(stop)) {
+		for (p = id; p < A_PAGES; p += NR_VCPUS) {
+			guest_check(p, (u64 *)(A_GVA1 + p * PAGE_SIZE));
+			guest_check(p, (u64 *)(A_GVA2 + p * PAGE_SIZE));
+		}
+		WRITE_ONCE(passes[id], passes[id] + 1);
+	}
+	GUEST_DONE();
+}
+
+enum phase { PRESENT, DELETING, DELETED, CREATING };
+
+static struct kvm_vm *vm;
+/* The host's phase, and in the bits above it a count of phase changes. */
+static u64 phase_word;
+static u64 mmio_reads, mmio_bad_phase, zaps;
+static void *backing;		/* the current one, under backing_lock */
+static u64 backing_gen;
+static pthread_mutex_t backing_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool zap_stop;
+
+static u64 *guest_var(void *gva)
+{
+	return addr_gva2hva(vm, (vm_vaddr_t)gva);
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct kvm_vcpu *vcpu = arg;
+	struct kvm_run *run = vcpu->run;
+	struct ucall uc;
+	u64 w;
+
+	for (;;) {
+		w = __atomic_load_n(&phase_word, __ATOMIC_ACQUIRE);
+		vcpu_run(vcpu);
+		if (run->exit_reason == KVM_EXIT_MMIO) {
+			u64 gpa = run->mmio.phys_addr;
+
+			TEST_ASSERT(gpa >= A_GPA && gpa < A_GPA + A_SIZE,
+				    "MMIO exit at 0x%llx", (unsigned long long)gpa);
+			/* Never if the slot was there for the whole KVM_RUN. */
+			if ((w & 3) == PRESENT &&
+			    w == __atomic_load_n(&phase_word, __ATOMIC_ACQUIRE))
+				__atomic_fetch_add(&mmio_bad_phase, 1, __ATOMIC_RELAXED);
+			if (!run->mmio.is_write) {
+				memcpy(run->mmio.data, &(u64){ MMIO_MARK }, run->mmio.len);
+				__atomic_fetch_add(&mmio_reads, 1, __ATOMIC_RELAXED);
+			}
+			continue;
+		}
+		switch (get_ucall(vcpu, &uc)) {
+		case UCALL_DONE:
+			return NULL;
+		case UCALL_ABORT:
+			REPORT_GUEST_ASSERT(uc);
+		default:
+			TEST_FAIL("exit %s (%u)", exit_reason_str(run->exit_reason),
+				  run->exit_reason);
+		}
+	}
+}
+
+/* MADV_DONTNEED on the current backing, page by page, round and round. */
+static void *zap_thread(void *arg)
+{
+	u64 p = 0;
+
+	while (!READ_ONCE(zap_stop)) {
+		pthread_mutex_lock(&backing_lock);
+		WRITE_ONCE(*guest_var(&zeroing[p]), backing_gen);
+		TEST_ASSERT(!madvise(backing + p * PAGE_SIZE, PAGE_SIZE, MADV_DONTNEED),
+			    "MADV_DONTNEED: %s", strerror(errno));
+		pthread_mutex_unlock(&backing_lock);
+		zaps++;
+		p = (p + 7) % A_PAGES;
+		sched_yield();
+	}
+	return NULL;
+}
+
+static void *new_backing(u64 gen)
+{
+	void *b = mmap(NULL, A_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	u64 p;
+
+	TEST_ASSERT(b != MAP_FAILED, "mmap: %s", strerror(errno));
+	/* 4K mappings: each page's rmap chain is at the 4K level. */
+	madvise(b, A_SIZE, MADV_NOHUGEPAGE);
+	for (p = 0; p < A_PAGES; p++)
+		*(u64 *)(b + p * PAGE_SIZE) = SIG(gen, p);
+	return b;
+}
+
+static void set_phase(int phase)
+{
+	__atomic_store_n(&phase_word, ((phase_word >> 2) + 1) << 2 | phase,
+			 __ATOMIC_RELEASE);
+}
+
+static void publish(u64 gen, bool deleted)
+{
+	__atomic_store_n(guest_var(&state), STATE(gen, deleted), __ATOMIC_RELEASE);
+}
+
+static void wait_for(const char *what, bool (*cond)(void *), void *arg)
+{
+	u64 deadline = kmx_now_ns() + TIMEOUT_S * 1000000000ull;
+
+	while (!cond(arg)) {
+		TEST_ASSERT(kmx_now_ns() < deadline, "timed out waiting for %s", what);
+		sched_yield();
+	}
+}
+
+static bool mmio_seen(void *since)
+{
+	return READ_ONCE(mmio_reads) > *(u64 *)since;
+}
+
+static bool passes_done(void *since)
+{
+	u64 *s = since;
+	int i;
+
+	for (i = 0; i < NR_VCPUS; i++)
+		if (READ_ONCE(*guest_var(&passes[i])) < s[i] + 2)
+			return false;
+	return true;
+}
+
+struct result {
+	u64 bad[BAD_NR];
+	u64 bad_phase;
+	u64 mmio;
+	u64 zaps;
+	long long unmaps, zapped, left, waits, zap_all;
+};
+
+static void run(bool nolock, bool quirk_on, struct result *r)
+{
+	struct kmx_policy pol = { .size = sizeof(pol), .flags = KMX_POLICY_RMAP_NOLOCK,
+				  .rmap_nolock = nolock };
+	struct kvm_vcpu *vcpus[NR_VCPUS];
+	pthread_t threads[NR_VCPUS], zapper;
+	u64 seen[NR_VCPUS], gen = 1, since;
+	char stats[64];
+	void *old;
+	int i, v, h;
+
+	vm = vm_create_with_vcpus(NR_VCPUS, guest_code, vcpus);
+	if (!quirk_on)
+		vm_enable_cap(vm, KVM_CAP_DISABLE_QUIRKS2, KVM_X86_QUIRK_SLOT_ZAP_ALL);
+	virt_map(vm, A_GVA1, A_GPA, A_PAGES);
+	virt_map(vm, A_GVA2, A_GPA, A_PAGES);
+	for (i = 0; i < NR_VCPUS; i++)
+		vcpu_args_set(vcpus[i], 1, i);
+	h = kmx_attach_vm(vm->fd);
+	TEST_ASSERT(h >= 0, "KMX_ATTACH: %s", strerror(errno));
+	TEST_ASSERT(!ioctl(h, KMX_SET_POLICY, &pol), "KMX_SET_POLICY: %s", strerror(errno));
+	snprintf(stats, sizeof(stats), "%d-%d/stats", getpid(), vm->fd);
+
+	backing = new_backing(gen);
+	backing_gen = gen;
+	vm_set_user_memory_region(vm, SLOT_A, 0, A_GPA, A_SIZE, backing);
+	publish(gen, false);
+	set_phase(PRESENT);
+	for (i = 0; i < NR_VCPUS; i++)
+		pthread_create(&threads[i], NULL, vcpu_thread, vcpus[i]);
+	zap_stop = false;
+	pthread_create(&zapper, NULL, zap_thread, NULL);
+
+	for (i = 0; i < ITERATIONS; i++) {
+		/* Every page mapped, through both gvas, before the delete. */
+		for (v = 0; v < NR_VCPUS; v++)
+			seen[v] = READ_ONCE(*guest_var(&passes[v]));
+		wait_for("guest passes", passes_done, seen);
+
+		set_phase(DELETING);
+		vm_set_user_memory_region(vm, SLOT_A, 0, A_GPA, 0, NULL);
+		set_phase(DELETED);
+		publish(gen, true);
+		since = READ_ONCE(mmio_reads);
+		wait_for("an MMIO exit", mmio_seen, &since);
+
+		old = backing;
+		gen++;
+		set_phase(CREATING);
+		pthread_mutex_lock(&backing_lock);
+		backing = new_backing(gen);
+		backing_gen = gen;
+		pthread_mutex_unlock(&backing_lock);
+		vm_set_user_memory_region(vm, SLOT_A, 0, A_GPA, A_SIZE, backing);
+		publish(gen, false);
+		set_phase(PRESENT);
+		munmap(old, A_SIZE);
+	}
+
+	zap_stop = true;
+	pthread_join(zapper, NULL);
+	WRITE_ONCE(*guest_var(&stop), true);
+	for (i = 0; i < NR_VCPUS; i++)
+		pthread_join(threads[i], NULL);
+
+	for (i = 0; i < BAD_NR; i++) {
+		r->bad[i] += *guest_var(&bad[i]);
+		if (*guest_var(&bad[i]))
+			ksft_print_msg("%s: %llu, first 0x%llx (state 0x%llx, zeroed in %llu)\n",
+				       bad_names[i], (unsigned long long)*guest_var(&bad[i]),
+				       (unsigned long long)guest_var(&first_bad[0])[0],
+				       (unsigned long long)guest_var(&first_bad[0])[1],
+				       (unsigned long long)guest_var(&first_bad[0])[2]);
+	}
+	r->bad_phase += mmio_bad_phase;
+	r->mmio += mmio_reads;
+	r->zaps += zaps;
+	r->unmaps += kmx_stat(stats, "rmap_unmaps");
+	r->zapped += kmx_stat(stats, "rmap_zapped");
+	r->left += kmx_stat(stats, "rmap_left");
+	r->waits += kmx_stat(stats, "rmap_waits");
+	r->zap_all += kmx_stat(stats, "rmap_zap_all");
+	close(h);
+	kvm_vm_free(vm);
+	munmap(backing, A_SIZE);
+	mmio_reads = 0;
+	mmio_bad_phase = 0;
+	zaps = 0;
+}
+
+static bool damaged(const struct result *r)
+{
+	int i;
+
+	for (i = 0; i < BAD_NR; i++)
+		if (r->bad[i])
+			return true;
+	return r->bad_phase;
+}
+
+static void report(const char *mode, const char *variant, const struct result *r,
+		   bool ok)
+{
+	if (r->bad_phase)
+		ksft_print_msg("%llu MMIO exits while slot A was present\n",
+			       (unsigned long long)r->bad_phase);
+	ksft_print_msg("%s %s: %d delete/re-create rounds, %llu MMIO reads, %llu zaps\n",
+		       mode, variant, ITERATIONS, (unsigned long long)r->mmio,
+		       (unsigned long long)r->zaps);
+	ksft_print_msg("%s %s: %lld lockless unmaps, %lld sptes, %lld left to mmu_lock holders\n",
+		       mode, variant, r->unmaps, r->zapped, r->left);
+	ksft_print_msg("%s %s: %lld frees waited, %lld zap-all\n",
+		       mode, variant, r->waits, r->zap_all);
+	ksft_test_result(ok, "rmap_unmap_race_test %s %s\n", mode, variant);
+}
+
+int main(void)
+{
+	const char *mode = kmx_mode();
+	bool debug = kmx_debug_build();
+	struct result r;
+
+	ksft_print_header();
+	TEST_ASSERT(kmx_have_hooks(), "needs the FULL build");
+	if (!strcmp(mode, "tdp")) {
+		ksft_set_plan(1);
+		ksft_test_result_code(KSFT_SKIP, "rmap_unmap_race_test tdp",
+				      "rmaps exist only for nested MMUs in tdp mode\n");
+		ksft_finished();
+	}
+	ksft_set_plan(3);
+
+	memset(&r, 0, sizeof(r));
+	run(false, false, &r);
+	report(mode, "kvm", &r, !damaged(&r) && !r.unmaps);
+
+	memset(&r, 0, sizeof(r));
+	run(true, true, &r);
+	report(mode, "quirk-on", &r, !damaged(&r) && !r.unmaps && r.zap_all);
+
+	if (debug)
+		TEST_ASSERT(!kmx_debugfs_write("rmap_delay_us", "20"), "rmap_delay_us");
+	memset(&r, 0, sizeof(r));
+	run(true, false, &r);
+	if (debug)
+		kmx_debugfs_write("rmap_delay_us", "0");
+	report(mode, "quirk-off", &r, !damaged(&r) && r.unmaps == ITERATIONS &&
+	       r.zapped > 0);
+	ksft_finished();
+}
