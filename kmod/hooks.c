@@ -53,6 +53,8 @@ static bool kmx_flush_memslot(struct kvm *kvm, struct kvm_memory_slot *slot,
 	if (point == KVM_MMU_EXT_FLUSH_BEGIN)
 		return kmx_rmap_flush_begin(kvm, slot, zap_all);
 	if (point == KVM_MMU_EXT_FLUSH_LOCKED) {
+		if (KMX_DEBUG_BUILD)
+			kmx_rmap_audit(kvm, slot);
 		this_cpu_write(kmx_flush_start, ktime_get_ns());
 		return false;
 	}

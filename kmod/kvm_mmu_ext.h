@@ -82,6 +82,10 @@ enum kmx_fastpf_scheme {
  * @KMX_STAT_RMAP_WAITS:	shadow-page frees that waited for a lockless
  *				unmap (the handshake)
  * @KMX_STAT_RMAP_WAIT_NS:	total time of those waits, mmu_lock held
+ * @KMX_STAT_RMAP_STALE:	(debug) rmap entries the audit found left after a
+ *				lockless unmap, i.e. stale translations
+ * @KMX_STAT_RMAP_UAF:		(debug) freed pte_list_desc contents that the
+ *				being_unmapped-nolock variant read
  * @KMX_STAT_APF_SETUP:		async page faults KVM wanted to start
  * @KMX_STAT_APF_REFUSED:	of which the policy made synchronous
  * @KMX_STAT_APF_NOT_PRESENT:	not-present events
@@ -141,6 +145,8 @@ enum kmx_stat {
 	KMX_STAT_RMAP_UNMAP_NS,
 	KMX_STAT_RMAP_WAITS,
 	KMX_STAT_RMAP_WAIT_NS,
+	KMX_STAT_RMAP_STALE,
+	KMX_STAT_RMAP_UAF,
 	KMX_STAT_APF_SETUP,
 	KMX_STAT_APF_REFUSED,
 	KMX_STAT_APF_NOT_PRESENT,
@@ -284,6 +290,7 @@ struct kvm_memory_slot;
 bool kmx_rmap_flush_begin(struct kvm *kvm, struct kvm_memory_slot *slot,
 			  bool zap_all);
 void kmx_rmap_wait(struct kvm *kvm, u64 ns);
+void kmx_rmap_audit(struct kvm *kvm, struct kvm_memory_slot *slot);
 void kmx_rmap_debugfs_init(void);
 struct kvm_async_pf;
 bool kmx_apf_setup(struct kvm_vcpu *vcpu, gpa_t cr2_or_gpa, gfn_t gfn);

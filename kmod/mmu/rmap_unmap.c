@@ -20,6 +20,7 @@
 #include <linux/delay.h>
 #include <linux/kvm_host.h>
 #include <linux/sched.h>
+#include <linux/xarray.h>
 
 #include "kvm_mmu_ext.h"
 #include "vm.h"
@@ -30,12 +31,51 @@
 /* Non-empty chains per kvm_mmu_ext_rmap_walk_begin()/_end() bracket. */
 #define KMX_RMAP_BATCH	16
 
+/* Debug-only broken variants of the walk. */
+enum kmx_rmap_variant {
+	KMX_RMV_NONE,
+	KMX_RMV_BU_NOLOCK,
+	KMX_RMV_NR,
+};
+
+static const char * const kmx_rmap_variant_names[KMX_RMV_NR] = {
+	[KMX_RMV_NONE]		= "none",
+	[KMX_RMV_BU_NOLOCK]	= "being_unmapped-nolock",
+};
+
 #ifdef KVM_MMU_EXT_DEBUG
+static unsigned int kmx_rmap_variant;
 static u32 kmx_rmap_delay_us;
 static u32 kmx_rmap_delay_every = 1;
 #else
+#define kmx_rmap_variant KMX_RMV_NONE
 static const u32 kmx_rmap_delay_us;
 static const u32 kmx_rmap_delay_every = 1;
+#endif
+
+/*
+ * For the being_unmapped-nolock variant only: the chain encoding and the
+ * descriptor of arch/x86/kvm/mmu/mmu.c (6.12), which the 2013 walker read
+ * without a lock.  The shipped walk never looks inside a chain.
+ */
+#define KMX_RMAP_MANY		BIT(0)
+#define KMX_RMAP_LOCKED		BIT(1)
+#define KMX_PTE_LIST_EXT	14
+struct kmx_pte_list_desc {
+	struct kmx_pte_list_desc *more;
+	u32 spte_count;
+	u32 tail_count;
+	u64 *sptes[KMX_PTE_LIST_EXT];
+};
+
+/* What SLUB's poisoning (slub_debug=P) leaves in a freed object. */
+#define KMX_POISON_FREE64	0x6b6b6b6b6b6b6b6bULL
+#define KMX_POISON_FREE32	0x6b6b6b6bU
+
+#ifdef KVM_MMU_EXT_DEBUG
+/* Slots whose rmaps were unmapped at FLUSH_BEGIN, audited at FLUSH_LOCKED. */
+static DEFINE_XARRAY(kmx_rmap_pending);
+static bool kmx_rmap_audit_on;
 #endif
 
 struct kmx_rmap_walk {
@@ -43,7 +83,7 @@ struct kmx_rmap_walk {
 	u64 cleared;
 	u64 left;
 	u64 chains;
-	u64 delays;
+	u64 uaf;
 };
 
 /*
@@ -61,6 +101,39 @@ static void kmx_rmap_window(struct kvm *kvm, u64 *sptep)
 	udelay(READ_ONCE(kmx_rmap_delay_us));
 }
 
+/*
+ * being_unmapped-nolock (debug builds): the 2013 walker's read of a chain,
+ * without the chain's lock, after publishing which chain it walks -- a
+ * handshake that 6.12's pte_list_remove() and kvm_zap_all_rmap_sptes(),
+ * which free descriptors, do not honour.  It reads the head, waits in the
+ * race window, then reads the descriptor.  To survive to be counted it
+ * acts on nothing it read: it only checks for SLUB's free poison, and the
+ * chain is then zapped by the shipped, locked kvm_mmu_ext_unmap_rmap().
+ */
+static void kmx_rmap_peek_nolock(struct kmx_rmap_walk *w,
+				 struct kvm_rmap_head *head)
+{
+	unsigned long val = READ_ONCE(head->val) & ~KMX_RMAP_LOCKED;
+	struct kmx_pte_list_desc *desc;
+	u32 i, n;
+
+	if (!(val & KMX_RMAP_MANY))
+		return;
+	desc = (struct kmx_pte_list_desc *)(val & ~KMX_RMAP_MANY);
+	udelay(READ_ONCE(kmx_rmap_delay_us));
+	n = READ_ONCE(desc->spte_count);
+	if ((u64)READ_ONCE(desc->more) == KMX_POISON_FREE64 ||
+	    n == KMX_POISON_FREE32) {
+		w->uaf++;
+		return;
+	}
+	for (i = 0; i < min_t(u32, n, KMX_PTE_LIST_EXT); i++)
+		if ((u64)READ_ONCE(desc->sptes[i]) == KMX_POISON_FREE64) {
+			w->uaf++;
+			return;
+		}
+}
+
 static void kmx_rmap_unmap_level(struct kmx_rmap_walk *w,
 				 struct kvm_memory_slot *slot, int level)
 {
@@ -71,7 +144,7 @@ static void kmx_rmap_unmap_level(struct kmx_rmap_walk *w,
 
 	if (!rmap)
 		return;
-	if (READ_ONCE(kmx_rmap_delay_us))
+	if (READ_ONCE(kmx_rmap_delay_us) && kmx_rmap_variant == KMX_RMV_NONE)
 		window = kmx_rmap_window;
 
 	n = gfn_to_index(slot->base_gfn + slot->npages - 1, slot->base_gfn,
@@ -82,6 +155,8 @@ static void kmx_rmap_unmap_level(struct kmx_rmap_walk *w,
 			continue;
 		if (!batch)
 			kvm_mmu_ext_rmap_walk_begin();
+		if (kmx_rmap_variant == KMX_RMV_BU_NOLOCK)
+			kmx_rmap_peek_nolock(w, &rmap[i]);
 		w->cleared += kvm_mmu_ext_unmap_rmap(w->kvm, &rmap[i], window,
 						     &left);
 		w->left += left;
@@ -140,6 +215,10 @@ bool kmx_rmap_flush_begin(struct kvm *kvm, struct kvm_memory_slot *slot,
 	/* kvm_unmap_gfn_range() will not flush what it did not zap. */
 	if (w.cleared)
 		kvm_flush_remote_tlbs(kvm);
+#ifdef KVM_MMU_EXT_DEBUG
+	if (READ_ONCE(kmx_rmap_audit_on))
+		xa_store(&kmx_rmap_pending, (unsigned long)slot, kvm, GFP_KERNEL);
+#endif
 
 	kmx_kvm_stat_add(kvm, KMX_STAT_RMAP_UNMAPS, 1);
 	rcu_read_lock();
@@ -147,6 +226,7 @@ bool kmx_rmap_flush_begin(struct kvm *kvm, struct kvm_memory_slot *slot,
 	kmx_stat_add(vm, KMX_STAT_RMAP_ZAPPED, w.cleared);
 	kmx_stat_add(vm, KMX_STAT_RMAP_LEFT, w.left);
 	kmx_stat_add(vm, KMX_STAT_RMAP_CHAINS, w.chains);
+	kmx_stat_add(vm, KMX_STAT_RMAP_UAF, w.uaf);
 	kmx_stat_add(vm, KMX_STAT_RMAP_UNMAP_NS, ktime_get_ns() - start);
 	rcu_read_unlock();
 	trace_kmx_rmap_unmap(kvm->userspace_pid, slot->id, slot->npages,
@@ -154,6 +234,50 @@ bool kmx_rmap_flush_begin(struct kvm *kvm, struct kvm_memory_slot *slot,
 			     ktime_get_ns() - start);
 	return true;
 }
+
+#ifdef KVM_MMU_EXT_DEBUG
+/**
+ * kmx_rmap_audit() - check that a lockless unmap left no rmap entry
+ * @kvm: the VM
+ * @slot: the memslot being flushed
+ *
+ * Debug builds, at KVM_MMU_EXT_FLUSH_LOCKED: with mmu_lock held for write
+ * no mmu_lock holder is halfway through a chain, so every chain of a slot
+ * that kmx_rmap_flush_begin() unmapped must be empty.  An entry left is a
+ * present spte of a memslot being deleted that KVM will not zap (the hook
+ * told it to skip its rmap zap): a stale translation.  Counts each as
+ * rmap_stale and zaps it, so that a broken variant's run can go on.
+ */
+void kmx_rmap_audit(struct kvm *kvm, struct kvm_memory_slot *slot)
+{
+	unsigned long i, n, stale = 0;
+	struct kvm_rmap_head *rmap;
+	int level;
+
+	if (xa_erase(&kmx_rmap_pending, (unsigned long)slot) != kvm)
+		return;
+	for (level = PG_LEVEL_4K; level <= KVM_MAX_HUGEPAGE_LEVEL; level++) {
+		rmap = slot->arch.rmap[level - PG_LEVEL_4K];
+		if (!rmap)
+			continue;
+		n = gfn_to_index(slot->base_gfn + slot->npages - 1,
+				 slot->base_gfn, level) + 1;
+		for (i = 0; i < n; i++) {
+			if (!READ_ONCE(rmap[i].val))
+				continue;
+			kvm_mmu_ext_rmap_walk_begin();
+			stale += kvm_mmu_ext_unmap_rmap(kvm, &rmap[i], NULL, NULL);
+			kvm_mmu_ext_rmap_walk_end();
+		}
+	}
+	if (!stale)
+		return;
+	kvm_flush_remote_tlbs(kvm);
+	kmx_kvm_stat_add(kvm, KMX_STAT_RMAP_STALE, stale);
+	pr_warn_ratelimited("slot %u: %lu stale sptes after a lockless unmap\n",
+			    slot->id, stale);
+}
+#endif
 
 /**
  * kmx_rmap_wait() - kvm_mmu_commit_zap_page() waited for lockless walkers
@@ -176,11 +300,25 @@ void kmx_rmap_wait(struct kvm *kvm, u64 ns)
 /**
  * kmx_rmap_debugfs_init() - the lockless rmap unmap's debug knobs
  *
- * rmap_delay_us: a race window with the chain locked, before each spte
- * clear; rmap_delay_every: open it at one clear in that many.
+ * rmap_variant: none, or a broken variant (a negative control);
+ * rmap_audit: check at FLUSH_LOCKED that the unmap left no entry
+ * (kmx_rmap_audit());
+ * rmap_delay_us: a race window, for the shipped walk with the chain locked
+ * before each spte clear, for being_unmapped-nolock between its unlocked
+ * reads of the head and of the descriptor; rmap_delay_every: open the
+ * shipped walk's window at one clear in that many.
  */
+static const struct kmx_enum_knob variant_knob = {
+	.names	= kmx_rmap_variant_names,
+	.nr	= KMX_RMV_NR,
+	.value	= &kmx_rmap_variant,
+};
+
 void kmx_rmap_debugfs_init(void)
 {
+	kmx_debugfs_create_enum("rmap_variant", &variant_knob);
+	debugfs_create_bool("rmap_audit", 0600, kmx_debugfs_root,
+			    &kmx_rmap_audit_on);
 	debugfs_create_u32("rmap_delay_us", 0600, kmx_debugfs_root,
 			   &kmx_rmap_delay_us);
 	debugfs_create_u32("rmap_delay_every", 0600, kmx_debugfs_root,
