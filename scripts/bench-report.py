@@ -52,7 +52,24 @@ def asyncpf(recs):
     return "\n".join(lines) + "\n"
 
 
-TABLES = {"pagetrack": pagetrack, "fastpf": fastpf, "asyncpf": asyncpf}
+def rmapunmap(recs):
+    lines = ["| mode | slot MiB | mmu_lock us kvm | mmu_lock us nolock | ratio | "
+             "lockless unmap us | delete ioctl us kvm / nolock | "
+             "vCPU 1 writes kvm / nolock | mean us kvm / nolock | max us kvm / nolock |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in recs:
+        lines.append("| %s | %d | %.0f | %.0f | %.1f%% | %.0f | %.0f / %.0f | %d / %d | "
+                     "%.1f / %.1f | %.0f / %.0f |" % (
+                         r["mode"], r["mib"], r["lock_us"][0], r["lock_us"][1],
+                         100 * r["lock_ratio"], r["unmap_us"], r["ioctl_us"][0],
+                         r["ioctl_us"][1], r["writes"][0], r["writes"][1],
+                         r["mean_us"][0], r["mean_us"][1], r["max_us"][0],
+                         r["max_us"][1]))
+    return "\n".join(lines) + "\n"
+
+
+TABLES = {"pagetrack": pagetrack, "fastpf": fastpf, "asyncpf": asyncpf,
+          "rmapunmap": rmapunmap}
 
 
 def main():

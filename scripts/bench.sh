@@ -19,7 +19,7 @@ bash scripts/build-selftests.sh >"$KMX_BUILD/logs/build_selftests.log" 2>&1
 
 rc=0
 bash scripts/vm-run.sh --name bench --flavour debug \
-	--modes "tdp legacy-tdp shadow" --tests "@settle pagetrack_perf_test fast_pf_perf_test async_pf_perf_test" \
+	--modes "tdp legacy-tdp shadow" --tests "@settle pagetrack_perf_test fast_pf_perf_test async_pf_perf_test rmap_unmap_perf_test" \
 	--env "KMX_BENCH=1" || rc=$?
 tr -d '\r' <"$KMX_BUILD/vm/bench.console" |
 	sed -n 's/^# kmx-bench: //p' >"$out/results.jsonl"

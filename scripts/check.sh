@@ -99,7 +99,7 @@ smoke+=" @pagetrack_example"
 full="fast_pf_dirty_race_test fast_pf_pt_alias_test async_pf_test"
 full+=" async_pf_unload_test rmap_unmap_race_test"
 vm --name release --flavour release --tests "$smoke $full"
-vm --name debug --flavour debug --tests "$smoke $full pagetrack_perf_test fast_pf_perf_test async_pf_perf_test"
+vm --name debug --flavour debug --tests "$smoke $full pagetrack_perf_test fast_pf_perf_test async_pf_perf_test rmap_unmap_perf_test"
 vm --name stock --flavour stock --modes stock --tests "$smoke"
 
 # The runner must be seen to fail: a WARN panics a panic_on_warn boot, and

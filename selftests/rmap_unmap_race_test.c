@@ -51,6 +51,7 @@
 #define A_GPA		BIT_ULL(32)
 #define A_GVA1		A_GPA
 #define A_GVA2		(A_GPA + BIT_ULL(30))
+#define PTW_GVA		(A_GPA + BIT_ULL(31))
 #define A_PAGES		256
 #define A_SIZE		(A_PAGES * PAGE_SIZE)
 #define NR_VCPUS	2
@@ -77,6 +78,7 @@ static u64 zeroing[A_PAGES];
 static u64 passes[NR_VCPUS];
 static u64 bad[BAD_NR];
 static u64 first_bad[3];	/* value, state, zeroing[p] */
+static u64 *ptw;		/* the guest page table of A_GVA2 */
 static bool stop;
 
 static void guest_bad(int kind, u64 v, u64 pre, u64 z)
@@ -121,6 +123,16 @@ static void guest_code(u64 id)
 		for (p = id; p < A_PAGES; p += NR_VCPUS) {
 			guest_check(p, (u64 *)(A_GVA1 + p * PAGE_SIZE));
 			guest_check(p, (u64 *)(A_GVA2 + p * PAGE_SIZE));
+			/*
+			 * Flip the pte's dirty bit and INVLPG: in shadow mode
+			 * the page table is unsync, and the INVLPG makes KVM
+			 * sync the spte (FNAME(sync_spte)) with its write
+			 * permission changed, under mmu_lock, while the slot
+			 * may be being deleted.
+			 */
+			WRITE_ONCE(ptw[p], READ_ONCE(ptw[p]) ^ PTE_DIRTY_MASK);
+			asm volatile("invlpg (%0)" : : "r"(A_GVA2 + p * PAGE_SIZE)
+				     : "memory");
 		}
 		WRITE_ONCE(passes[id], passes[id] + 1);
 	}
@@ -254,7 +266,8 @@ struct result {
 	u64 bad_phase;
 	u64 mmio;
 	u64 zaps;
-	long long unmaps, zapped, left, waits, zap_all;
+	u64 pte_writes, flooded;
+	long long unmaps, zapped, left, waits, zap_all, stale, uaf;
 };
 
 static void run(bool nolock, bool quirk_on, struct result *r)
@@ -266,6 +279,7 @@ static void run(bool nolock, bool quirk_on, struct result *r)
 	u64 seen[NR_VCPUS], gen = 1, since;
 	char stats[64];
 	void *old;
+	u64 *pte;
 	int i, v, h;
 
 	vm = vm_create_with_vcpus(NR_VCPUS, guest_code, vcpus);
@@ -273,6 +287,9 @@ static void run(bool nolock, bool quirk_on, struct result *r)
 		vm_enable_cap(vm, KVM_CAP_DISABLE_QUIRKS2, KVM_X86_QUIRK_SLOT_ZAP_ALL);
 	virt_map(vm, A_GVA1, A_GPA, A_PAGES);
 	virt_map(vm, A_GVA2, A_GPA, A_PAGES);
+	pte = vm_get_page_table_entry(vm, A_GVA2);
+	virt_pg_map(vm, PTW_GVA, addr_hva2gpa(vm, pte) & ~(PAGE_SIZE - 1));
+	*(u64 **)guest_var(&ptw) = (u64 *)PTW_GVA;
 	for (i = 0; i < NR_VCPUS; i++)
 		vcpu_args_set(vcpus[i], 1, i);
 	h = kmx_attach_vm(vm->fd);
@@ -339,6 +356,10 @@ static void run(bool nolock, bool quirk_on, struct result *r)
 	r->left += kmx_stat(stats, "rmap_left");
 	r->waits += kmx_stat(stats, "rmap_waits");
 	r->zap_all += kmx_stat(stats, "rmap_zap_all");
+	r->pte_writes += vm_get_stat(vm, "mmu_pte_write");
+	r->flooded += vm_get_stat(vm, "mmu_unsync");
+	r->stale += kmx_stat(stats, "rmap_stale");
+	r->uaf += kmx_stat(stats, "rmap_uaf");
 	close(h);
 	kvm_vm_free(vm);
 	munmap(backing, A_SIZE);
@@ -357,8 +378,7 @@ static bool damaged(const struct result *r)
 	return r->bad_phase;
 }
 
-static void report(const char *mode, const char *variant, const struct result *r,
-		   bool ok)
+static void report_counts(const char *mode, const char *variant, const struct result *r)
 {
 	if (r->bad_phase)
 		ksft_print_msg("%llu MMIO exits while slot A was present\n",
@@ -366,11 +386,58 @@ static void report(const char *mode, const char *variant, const struct result *r
 	ksft_print_msg("%s %s: %d delete/re-create rounds, %llu MMIO reads, %llu zaps\n",
 		       mode, variant, ITERATIONS, (unsigned long long)r->mmio,
 		       (unsigned long long)r->zaps);
+	ksft_print_msg("%s %s: %llu emulated pte writes, %llu unsync shadow pages now\n",
+		       mode, variant, (unsigned long long)r->pte_writes,
+		       (unsigned long long)r->flooded);
 	ksft_print_msg("%s %s: %lld lockless unmaps, %lld sptes, %lld left to mmu_lock holders\n",
 		       mode, variant, r->unmaps, r->zapped, r->left);
-	ksft_print_msg("%s %s: %lld frees waited, %lld zap-all\n",
-		       mode, variant, r->waits, r->zap_all);
+	ksft_print_msg("%s %s: %lld frees waited, %lld zap-all, %lld stale, %lld freed reads\n",
+		       mode, variant, r->waits, r->zap_all, r->stale, r->uaf);
+}
+
+static void report(const char *mode, const char *variant, const struct result *r,
+		   bool ok)
+{
+	report_counts(mode, variant, r);
 	ksft_test_result(ok, "rmap_unmap_race_test %s %s\n", mode, variant);
+}
+
+static void report_control(const char *mode, bool debug)
+{
+	const char *variant = "being_unmapped-nolock";
+	struct result r;
+	char name[96];
+	int attempt;
+
+	snprintf(name, sizeof(name), "rmap_unmap_race_test %s %s", mode, variant);
+	if (!debug) {
+		ksft_test_result_code(KSFT_SKIP, name,
+				      "the broken variants exist in debug builds only\n");
+		return;
+	}
+	if (strcmp(mode, "shadow")) {
+		ksft_test_result_code(KSFT_SKIP, name,
+				      "one spte per gfn: no pte_list_desc to free under the walker\n");
+		return;
+	}
+	TEST_ASSERT(!kmx_debugfs_write("rmap_variant", variant), "rmap_variant");
+	TEST_ASSERT(!kmx_debugfs_write("rmap_delay_us", "200"), "rmap_delay_us");
+	for (attempt = 1; attempt <= 3; attempt++) {
+		memset(&r, 0, sizeof(r));
+		run(true, false, &r);
+		report_counts(mode, variant, &r);
+		if (r.uaf)
+			break;
+	}
+	kmx_debugfs_write("rmap_delay_us", "0");
+	kmx_debugfs_write("rmap_variant", "none");
+	/* A negative control must fail; passing is the failure. */
+	if (r.uaf)
+		ksft_test_result_code(KSFT_XFAIL, name,
+				      "read %lld freed pte_list_desc (slab poison), run %d\n",
+				      r.uaf, attempt);
+	else
+		ksft_test_result_fail("%s: the broken variant went unnoticed\n", name);
 }
 
 int main(void)
@@ -387,7 +454,9 @@ int main(void)
 				      "rmaps exist only for nested MMUs in tdp mode\n");
 		ksft_finished();
 	}
-	ksft_set_plan(3);
+	ksft_set_plan(4);
+	if (debug)
+		TEST_ASSERT(!kmx_debugfs_write("rmap_audit", "Y"), "rmap_audit");
 
 	memset(&r, 0, sizeof(r));
 	run(false, false, &r);
@@ -404,6 +473,10 @@ int main(void)
 	if (debug)
 		kmx_debugfs_write("rmap_delay_us", "0");
 	report(mode, "quirk-off", &r, !damaged(&r) && r.unmaps == ITERATIONS &&
-	       r.zapped > 0);
+	       r.zapped > 0 && !r.stale);
+
+	report_control(mode, debug);
+	if (debug)
+		kmx_debugfs_write("rmap_audit", "N");
 	ksft_finished();
 }
