@@ -18,6 +18,7 @@
 #include <linux/kvm_host.h>
 #include <linux/module.h>
 #include <linux/percpu.h>
+#include <linux/xarray.h>
 
 #include "kvm_mmu_ext.h"
 #include "vm.h"
@@ -39,29 +40,41 @@ static void kmx_write_protect(u64 *sptep, bool pt_protect, int point)
 }
 
 /*
- * mmu_lock is a spinning rwlock: between FLUSH_LOCKED and FLUSH_UNLOCK the
- * task cannot migrate, so a per-CPU start time serves every VM.
+ * When each VM's memslot flush took mmu_lock, keyed by struct kvm.  Not per
+ * CPU: cond_resched_rwlock_write() inside the flush can drop the lock and
+ * migrate the task.  The entry is made at FLUSH_BEGIN, which may sleep, so
+ * that FLUSH_LOCKED only overwrites it and never allocates.  A VM's
+ * flushes are serialised by its slots_lock.
  */
-static DEFINE_PER_CPU(u64, kmx_flush_start);
+static DEFINE_XARRAY(kmx_flush_start);
 
 static bool kmx_flush_memslot(struct kvm *kvm, struct kvm_memory_slot *slot,
 			      bool zap_all, int point)
 {
+	unsigned long key = (unsigned long)kvm;
 	struct kmx_vm *vm;
+	void *start;
 	u64 hold;
 
-	if (point == KVM_MMU_EXT_FLUSH_BEGIN)
+	switch (point) {
+	case KVM_MMU_EXT_FLUSH_BEGIN:
+		xa_store(&kmx_flush_start, key, xa_mk_value(0), GFP_KERNEL);
 		return kmx_rmap_flush_begin(kvm, slot, zap_all);
-	if (point == KVM_MMU_EXT_FLUSH_LOCKED) {
+	case KVM_MMU_EXT_FLUSH_LOCKED:
 		if (KMX_DEBUG_BUILD)
 			kmx_rmap_audit(kvm, slot);
-		this_cpu_write(kmx_flush_start, ktime_get_ns());
+		xa_store(&kmx_flush_start, key,
+			 xa_mk_value(ktime_get_ns() & LONG_MAX), GFP_ATOMIC);
+		return false;
+	case KVM_MMU_EXT_FLUSH_END:
+		xa_erase(&kmx_flush_start, key);
 		return false;
 	}
-	if (point != KVM_MMU_EXT_FLUSH_UNLOCK)
-		return false;
 
-	hold = ktime_get_ns() - this_cpu_read(kmx_flush_start);
+	start = xa_load(&kmx_flush_start, key);
+	if (!xa_is_value(start) || !xa_to_value(start))
+		return false;
+	hold = (ktime_get_ns() & LONG_MAX) - xa_to_value(start);
 	rcu_read_lock();
 	vm = kmx_vm_lookup_rcu(kvm);
 	kmx_stat_add(vm, KMX_STAT_MEMSLOT_FLUSHES, 1);
@@ -207,4 +220,7 @@ void kmx_hooks_unregister(void)
 	}
 	mutex_unlock(&kmx_hooks_lock);
 	kmx_apf_exit();
+	/* No hook runs any more: drop what flushes in progress left. */
+	xa_destroy(&kmx_flush_start);
+	kmx_rmap_exit();
 }

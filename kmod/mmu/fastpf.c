@@ -141,12 +141,17 @@ void kmx_fastpf_scheme_put(u32 scheme)
 	mutex_unlock(&kmx_lock_scheme_mutex);
 }
 
-/* Clear @bit in a present spte, if it is still set. */
+/*
+ * Clear @bit in an spte, if it is still set.  Also when the spte is no
+ * longer present: test_and_set_bit() on an spte that a zap had just
+ * cleared leaves only the lock bit, which must not stay behind.  KVM never
+ * sets the bit itself, so a value it wrote meanwhile ends the loop.
+ */
 static void kmx_spte_unlock(u64 *sptep, u64 bit)
 {
 	u64 v = READ_ONCE(*sptep);
 
-	while ((v & bit) && is_shadow_present_pte(v))
+	while (v & bit)
 		if (try_cmpxchg64(sptep, &v, v & ~bit))
 			break;
 }

@@ -296,6 +296,18 @@ void kmx_rmap_wait(struct kvm *kvm, u64 ns)
 	trace_kmx_rmap_wait(kvm->userspace_pid, ns);
 }
 
+/**
+ * kmx_rmap_exit() - forget the flushes in progress, at module exit
+ *
+ * Context: after the hooks are unregistered, so that none runs.
+ */
+void kmx_rmap_exit(void)
+{
+#ifdef KVM_MMU_EXT_DEBUG
+	xa_destroy(&kmx_rmap_pending);
+#endif
+}
+
 #ifdef KVM_MMU_EXT_DEBUG
 /**
  * kmx_rmap_debugfs_init() - the lockless rmap unmap's debug knobs
