@@ -130,11 +130,7 @@ static void run_one(u32 scheme, bool manual, struct result *res)
 	virt_map(vm, TEST_GPA, TEST_GPA, TEST_PAGES);
 	for (i = 0; i < NR_VCPUS; i++)
 		vcpu_args_set(vcpus[i], 1, i);
-	h = kmx_attach_vm(vm->fd);
-	TEST_ASSERT(h >= 0, "KMX_ATTACH: %s", strerror(errno));
-	TEST_ASSERT(!ioctl(h, KMX_SET_POLICY, &pol), "KMX_SET_POLICY: %s",
-		    strerror(errno));
-	snprintf(stats, sizeof(stats), "%d-%d/stats", getpid(), vm->fd);
+	h = kmx_attach_with_policy(vm->fd, &pol, stats, sizeof(stats));
 
 	for (i = 0; i < NR_VCPUS; i++)
 		pthread_create(&threads[i], NULL, vcpu_thread, vcpus[i]);

@@ -138,10 +138,7 @@ static struct result run(u32 scheme)
 		vcpu_args_set(vcpus[i], 1, i);
 	khz = __vcpu_ioctl(vcpus[0], KVM_GET_TSC_KHZ, NULL);
 	TEST_ASSERT(khz > 0, "KVM_GET_TSC_KHZ");
-	h = kmx_attach_vm(vm->fd);
-	TEST_ASSERT(h >= 0 && !ioctl(h, KMX_SET_POLICY, &pol), "attach/policy: %s",
-		    strerror(errno));
-	snprintf(stats, sizeof(stats), "%d-%d/stats", getpid(), vm->fd);
+	h = kmx_attach_with_policy(vm->fd, &pol, stats, sizeof(stats));
 
 	pthread_barrier_init(&barrier, NULL, NR_VCPUS + 1);
 	for (i = 0; i < NR_VCPUS; i++)

@@ -141,10 +141,7 @@ static bool run(u32 scheme, long long *fixed)
 	vcpu_args_set(vcpu, 2, pte_gpa & (PAGE_SIZE - 1),
 		      (*pte & ~PHYSICAL_PAGE_MASK) | PAGE_B);
 
-	h = kmx_attach_vm(vm->fd);
-	TEST_ASSERT(h >= 0, "KMX_ATTACH: %s", strerror(errno));
-	TEST_ASSERT(!ioctl(h, KMX_SET_POLICY, &pol), "KMX_SET_POLICY: %s", strerror(errno));
-	snprintf(stats, sizeof(stats), "%d-%d/stats", getpid(), vm->fd);
+	h = kmx_attach_with_policy(vm->fd, &pol, stats, sizeof(stats));
 
 	vcpu_run(vcpu);
 	TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_IO);

@@ -133,10 +133,7 @@ static void run(u64 pages, u64 b, bool nolock, struct result *r)
 		vcpu_args_set(vcpus[i], 1, i);
 	*gv(&big_pages) = pages;
 	*gv(&b_pages) = b;
-	h = kmx_attach_vm(vm->fd);
-	TEST_ASSERT(h >= 0, "KMX_ATTACH: %s", strerror(errno));
-	TEST_ASSERT(!ioctl(h, KMX_SET_POLICY, &pol), "KMX_SET_POLICY: %s", strerror(errno));
-	snprintf(stats, sizeof(stats), "%d-%d/stats", getpid(), vm->fd);
+	h = kmx_attach_with_policy(vm->fd, &pol, stats, sizeof(stats));
 	khz = __vcpu_ioctl(vcpus[1], KVM_GET_TSC_KHZ, NULL);
 	TEST_ASSERT(khz > 0, "KVM_GET_TSC_KHZ");
 

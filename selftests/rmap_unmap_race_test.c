@@ -9,8 +9,10 @@
  * mode each gfn has two sptes and its rmap chain is a pte_list_desc.  Each
  * re-create maps a fresh anonymous backing whose page p holds the
  * signature SIG(gen, p).  The host publishes, in guest memory, the state
- * (gen, deleted) after each ioctl returns, and zeroing[p] = gen before it
- * zaps page p of backing gen.
+ * (gen, deleted) after each ioctl returns, zeroing[p] = gen before it zaps
+ * page p of backing gen, and zeroed[p] = gen after the zap returned.  The
+ * guest's writes go to the second word of a page, so a zapped page's
+ * first word stays 0 until the next re-create.
  *
  * Before each read the guest reads the state.  After "gen g present" only
  * backing g or a later one may show, after "gen g deleted" only a later one
@@ -20,6 +22,8 @@
  *   - SIG(g', p) with g' < floor: stale, the deleted slot's backing (after
  *     "deleted") or an older backing after a re-create;
  *   - 0, unless page p was zapped in gen floor or later: stale;
+ *   - SIG(g', p) with g' <= zeroed[p], read before the access: the page
+ *     after a MADV_DONTNEED of backing g' (or a later one) had returned;
  *   - anything else: garbage.
  * Faults while the slot is KVM_MEMSLOT_INVALID return RET_PF_RETRY and
  * spin in KVM, so the only exits are MMIO and ucalls; the host fails on
@@ -66,15 +70,16 @@
 #define STATE_GEN(s)	((s) >> 1)
 #define STATE_DELETED(s) ((s) & 1)
 
-enum { BAD_STALE, BAD_OLD, BAD_ZERO, BAD_GARBAGE, BAD_NR };
+enum { BAD_STALE, BAD_OLD, BAD_ZERO, BAD_UNZAPPED, BAD_GARBAGE, BAD_NR };
 static const char * const bad_names[BAD_NR] = {
 	"data from a deleted slot", "an older backing's signature",
-	"zeros never written", "garbage",
+	"zeros never written", "data that MADV_DONTNEED had zapped", "garbage",
 };
 
 /* Guest globals (slot 0); the host reaches them through addr_gva2hva(). */
 static u64 state;
 static u64 zeroing[A_PAGES];
+static u64 zeroed[A_PAGES];
 static u64 passes[NR_VCPUS];
 static u64 bad[BAD_NR];
 static u64 first_bad[3];	/* value, state, zeroing[p] */
@@ -92,9 +97,10 @@ static void guest_bad(int kind, u64 v, u64 pre, u64 z)
 
 static void guest_check(u64 p, u64 *a)
 {
-	u64 pre, floor, v, z;
+	u64 pre, floor, v, z, zd;
 
 	pre = READ_ONCE(state);
+	zd = READ_ONCE(zeroed[p]);
 	v = READ_ONCE(*a);
 	z = READ_ONCE(zeroing[p]);
 
@@ -111,6 +117,8 @@ static void guest_check(u64 p, u64 *a)
 		guest_bad(BAD_ZERO, v, pre, z);
 	else if (v && SIG_GEN(v) < floor)
 		guest_bad(STATE_DELETED(pre) ? BAD_STALE : BAD_OLD, v, pre, z);
+	else if (v && SIG_GEN(v) <= zd)
+		guest_bad(BAD_UNZAPPED, v, pre, zd);
 	/* Faults the page in for write, or exits as an MMIO write. */
 	WRITE_ONCE(a[1], pre);
 }
@@ -202,6 +210,7 @@ static void *zap_thread(void *arg)
 		WRITE_ONCE(*guest_var(&zeroing[p]), backing_gen);
 		TEST_ASSERT(!madvise(backing + p * PAGE_SIZE, PAGE_SIZE, MADV_DONTNEED),
 			    "MADV_DONTNEED: %s", strerror(errno));
+		WRITE_ONCE(*guest_var(&zeroed[p]), backing_gen);
 		pthread_mutex_unlock(&backing_lock);
 		zaps++;
 		p = (p + 7) % A_PAGES;
@@ -292,10 +301,7 @@ static void run(bool nolock, bool quirk_on, struct result *r)
 	*(u64 **)guest_var(&ptw) = (u64 *)PTW_GVA;
 	for (i = 0; i < NR_VCPUS; i++)
 		vcpu_args_set(vcpus[i], 1, i);
-	h = kmx_attach_vm(vm->fd);
-	TEST_ASSERT(h >= 0, "KMX_ATTACH: %s", strerror(errno));
-	TEST_ASSERT(!ioctl(h, KMX_SET_POLICY, &pol), "KMX_SET_POLICY: %s", strerror(errno));
-	snprintf(stats, sizeof(stats), "%d-%d/stats", getpid(), vm->fd);
+	h = kmx_attach_with_policy(vm->fd, &pol, stats, sizeof(stats));
 
 	backing = new_backing(gen);
 	backing_gen = gen;

@@ -6,6 +6,7 @@
 #define SELFTEST_KMX_UTIL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <linux/types.h>
 
 #define KMX_DEBUGFS	"/sys/kernel/debug/kvm-mmu-ext"
@@ -33,6 +34,15 @@ bool kmx_have_hooks(void);
 
 /* KMX_ATTACH @vm_fd; returns the handle fd, or -1 with errno set. */
 int kmx_attach_vm(int vm_fd);
+
+struct kmx_policy;
+
+/*
+ * KMX_ATTACH @vm_fd and KMX_SET_POLICY @pol, failing the test on error;
+ * writes the VM's stats path for kmx_stat() to @stats.  Returns the handle.
+ */
+int kmx_attach_with_policy(int vm_fd, const struct kmx_policy *pol, char *stats,
+			   size_t len);
 
 /*
  * The value of counter @name in the debugfs stats file @path (relative to

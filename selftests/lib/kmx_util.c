@@ -92,6 +92,18 @@ int kmx_attach_vm(int vm_fd)
 	return h;
 }
 
+int kmx_attach_with_policy(int vm_fd, const struct kmx_policy *pol, char *stats,
+			   size_t len)
+{
+	int h = kmx_attach_vm(vm_fd);
+
+	TEST_ASSERT(h >= 0, "KMX_ATTACH: %s", strerror(errno));
+	TEST_ASSERT(!ioctl(h, KMX_SET_POLICY, pol), "KMX_SET_POLICY: %s",
+		    strerror(errno));
+	snprintf(stats, len, "%d-%d/stats", getpid(), vm_fd);
+	return h;
+}
+
 long long kmx_stat(const char *path, const char *name)
 {
 	char file[256], line[256];
