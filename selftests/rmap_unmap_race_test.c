@@ -56,6 +56,8 @@
 #define A_GVA1		A_GPA
 #define A_GVA2		(A_GPA + BIT_ULL(30))
 #define PTW_GVA		(A_GPA + BIT_ULL(31))
+#define PDW_GVA		(PTW_GVA + PAGE_SIZE)
+#define FLOOD_EVERY	8
 #define A_PAGES		256
 #define A_SIZE		(A_PAGES * PAGE_SIZE)
 #define NR_VCPUS	2
@@ -84,6 +86,7 @@ static u64 passes[NR_VCPUS];
 static u64 bad[BAD_NR];
 static u64 first_bad[3];	/* value, state, zeroing[p] */
 static u64 *ptw;		/* the guest page table of A_GVA2 */
+static u64 *pde;		/* A_GVA2's pde, through PDW_GVA */
 static bool stop;
 
 static void guest_bad(int kind, u64 v, u64 pre, u64 z)
@@ -126,6 +129,7 @@ static void guest_check(u64 p, u64 *a)
 static void guest_code(u64 id)
 {
 	u64 p;
+	int i;
 
 	while (!READ_ONCE(stop)) {
 		for (p = id; p < A_PAGES; p += NR_VCPUS) {
@@ -141,6 +145,17 @@ static void guest_code(u64 id)
 			WRITE_ONCE(ptw[p], READ_ONCE(ptw[p]) ^ PTE_DIRTY_MASK);
 			asm volatile("invlpg (%0)" : : "r"(A_GVA2 + p * PAGE_SIZE)
 				     : "memory");
+			/*
+			 * Rewrite the pde three times unchanged: in shadow
+			 * mode the page directory is write-protected, and KVM
+			 * zaps a shadow page written that often without a
+			 * fault through it (detect_write_flooding()), then
+			 * frees it in kvm_mmu_commit_zap_page(), which waits
+			 * for a lockless rmap walker.
+			 */
+			if (!(p / NR_VCPUS % FLOOD_EVERY))
+				for (i = 0; i < 3; i++)
+					WRITE_ONCE(*pde, READ_ONCE(*pde));
 		}
 		WRITE_ONCE(passes[id], passes[id] + 1);
 	}
@@ -289,7 +304,7 @@ static void run(bool nolock, bool quirk_on, struct result *r)
 	char stats[64];
 	void *old;
 	u64 *pte;
-	int i, v, h;
+	int i, v, h, level;
 
 	vm = vm_create_with_vcpus(NR_VCPUS, guest_code, vcpus);
 	if (!quirk_on)
@@ -299,6 +314,11 @@ static void run(bool nolock, bool quirk_on, struct result *r)
 	pte = vm_get_page_table_entry(vm, A_GVA2);
 	virt_pg_map(vm, PTW_GVA, addr_hva2gpa(vm, pte) & ~(PAGE_SIZE - 1));
 	*(u64 **)guest_var(&ptw) = (u64 *)PTW_GVA;
+	level = PG_LEVEL_2M;
+	pte = __vm_get_page_table_entry(vm, A_GVA2, &level);
+	virt_pg_map(vm, PDW_GVA, addr_hva2gpa(vm, pte) & ~(PAGE_SIZE - 1));
+	*(u64 **)guest_var(&pde) = (u64 *)(PDW_GVA +
+					   (addr_hva2gpa(vm, pte) & (PAGE_SIZE - 1)));
 	for (i = 0; i < NR_VCPUS; i++)
 		vcpu_args_set(vcpus[i], 1, i);
 	h = kmx_attach_with_policy(vm->fd, &pol, stats, sizeof(stats));
@@ -363,7 +383,7 @@ static void run(bool nolock, bool quirk_on, struct result *r)
 	r->waits += kmx_stat(stats, "rmap_waits");
 	r->zap_all += kmx_stat(stats, "rmap_zap_all");
 	r->pte_writes += vm_get_stat(vm, "mmu_pte_write");
-	r->flooded += vm_get_stat(vm, "mmu_unsync");
+	r->flooded += vm_get_stat(vm, "mmu_flooded");
 	r->stale += kmx_stat(stats, "rmap_stale");
 	r->uaf += kmx_stat(stats, "rmap_uaf");
 	close(h);
@@ -392,7 +412,7 @@ static void report_counts(const char *mode, const char *variant, const struct re
 	ksft_print_msg("%s %s: %d delete/re-create rounds, %llu MMIO reads, %llu zaps\n",
 		       mode, variant, ITERATIONS, (unsigned long long)r->mmio,
 		       (unsigned long long)r->zaps);
-	ksft_print_msg("%s %s: %llu emulated pte writes, %llu unsync shadow pages now\n",
+	ksft_print_msg("%s %s: %llu emulated pte writes, %llu shadow pages zapped as flooded\n",
 		       mode, variant, (unsigned long long)r->pte_writes,
 		       (unsigned long long)r->flooded);
 	ksft_print_msg("%s %s: %lld lockless unmaps, %lld sptes, %lld left to mmu_lock holders\n",
