@@ -18,6 +18,7 @@
 #include <linux/kvm_host.h>
 #include <linux/module.h>
 #include <linux/percpu.h>
+#include <linux/slab.h>
 #include <linux/xarray.h>
 
 #include "kvm_mmu_ext.h"
@@ -40,41 +41,62 @@ static void kmx_write_protect(u64 *sptep, bool pt_protect, int point)
 }
 
 /*
- * When each VM's memslot flush took mmu_lock, keyed by struct kvm.  Not per
- * CPU: cond_resched_rwlock_write() inside the flush can drop the lock and
- * migrate the task.  The entry is made at FLUSH_BEGIN, which may sleep, so
- * that FLUSH_LOCKED only overwrites it and never allocates.  A VM's
- * flushes are serialised by its slots_lock.
+ * One memslot flush in progress, from FLUSH_BEGIN to FLUSH_END, keyed by
+ * struct kvm: a VM's flushes are serialised by its slots_lock.  Made at
+ * FLUSH_BEGIN, which may sleep, so that the points under mmu_lock only
+ * update it.  Not per CPU: cond_resched_rwlock_write() inside the flush
+ * can drop the lock and migrate the task.
  */
-static DEFINE_XARRAY(kmx_flush_start);
+struct kmx_flush {
+	u64 locked_ns;		/* when FLUSH_LOCKED took mmu_lock; 0 before */
+	bool rmap_unmapped;	/* kmx_rmap_flush_begin() unmapped the rmaps */
+};
+
+static DEFINE_XARRAY(kmx_flushes);
+
+static bool kmx_flush_begin(struct kvm *kvm, struct kvm_memory_slot *slot,
+			    bool zap_all)
+{
+	struct kmx_flush *f = kzalloc(sizeof(*f), GFP_KERNEL);
+	bool unmapped = kmx_rmap_flush_begin(kvm, slot, zap_all);
+	void *old;
+
+	/* Without a record the flush goes untimed and unaudited, nothing more. */
+	if (!f)
+		return unmapped;
+	f->rmap_unmapped = unmapped;
+	old = xa_store(&kmx_flushes, (unsigned long)kvm, f, GFP_KERNEL);
+	kfree(xa_is_err(old) ? f : old);
+	return unmapped;
+}
 
 static bool kmx_flush_memslot(struct kvm *kvm, struct kvm_memory_slot *slot,
 			      bool zap_all, int point)
 {
-	unsigned long key = (unsigned long)kvm;
+	struct kmx_flush *f;
 	struct kmx_vm *vm;
-	void *start;
 	u64 hold;
 
 	switch (point) {
 	case KVM_MMU_EXT_FLUSH_BEGIN:
-		xa_store(&kmx_flush_start, key, xa_mk_value(0), GFP_KERNEL);
-		return kmx_rmap_flush_begin(kvm, slot, zap_all);
-	case KVM_MMU_EXT_FLUSH_LOCKED:
-		if (KMX_DEBUG_BUILD)
-			kmx_rmap_audit(kvm, slot);
-		xa_store(&kmx_flush_start, key,
-			 xa_mk_value(ktime_get_ns() & LONG_MAX), GFP_ATOMIC);
-		return false;
+		return kmx_flush_begin(kvm, slot, zap_all);
 	case KVM_MMU_EXT_FLUSH_END:
-		xa_erase(&kmx_flush_start, key);
+		kfree(xa_erase(&kmx_flushes, (unsigned long)kvm));
 		return false;
 	}
 
-	start = xa_load(&kmx_flush_start, key);
-	if (!xa_is_value(start) || !xa_to_value(start))
+	f = xa_load(&kmx_flushes, (unsigned long)kvm);
+	if (!f)
 		return false;
-	hold = (ktime_get_ns() & LONG_MAX) - xa_to_value(start);
+	if (point == KVM_MMU_EXT_FLUSH_LOCKED) {
+		if (KMX_DEBUG_BUILD && f->rmap_unmapped)
+			kmx_rmap_audit(kvm, slot);
+		f->locked_ns = ktime_get_ns();
+		return false;
+	}
+	if (!f->locked_ns)
+		return false;
+	hold = ktime_get_ns() - f->locked_ns;
 	rcu_read_lock();
 	vm = kmx_vm_lookup_rcu(kvm);
 	kmx_stat_add(vm, KMX_STAT_MEMSLOT_FLUSHES, 1);
@@ -211,6 +233,9 @@ int kmx_hooks_register(void)
  */
 void kmx_hooks_unregister(void)
 {
+	struct kmx_flush *f;
+	unsigned long key;
+
 	mutex_lock(&kmx_hooks_lock);
 	kmx_hooks_set(false);
 	kmx_hooks_dying = true;
@@ -221,6 +246,7 @@ void kmx_hooks_unregister(void)
 	mutex_unlock(&kmx_hooks_lock);
 	kmx_apf_exit();
 	/* No hook runs any more: drop what flushes in progress left. */
-	xa_destroy(&kmx_flush_start);
-	kmx_rmap_exit();
+	xa_for_each(&kmx_flushes, key, f)
+		kfree(f);
+	xa_destroy(&kmx_flushes);
 }

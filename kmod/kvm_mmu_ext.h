@@ -291,7 +291,6 @@ bool kmx_rmap_flush_begin(struct kvm *kvm, struct kvm_memory_slot *slot,
 			  bool zap_all);
 void kmx_rmap_wait(struct kvm *kvm, u64 ns);
 void kmx_rmap_audit(struct kvm *kvm, struct kvm_memory_slot *slot);
-void kmx_rmap_exit(void);
 void kmx_rmap_debugfs_init(void);
 struct kvm_async_pf;
 bool kmx_apf_setup(struct kvm_vcpu *vcpu, gpa_t cr2_or_gpa, gfn_t gfn);

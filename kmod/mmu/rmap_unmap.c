@@ -73,13 +73,19 @@ struct kmx_pte_list_desc {
 #define KMX_POISON_FREE32	0x6b6b6b6bU
 
 #ifdef KVM_MMU_EXT_DEBUG
-/* Slots whose rmaps were unmapped at FLUSH_BEGIN, audited at FLUSH_LOCKED. */
-static DEFINE_XARRAY(kmx_rmap_pending);
 static bool kmx_rmap_audit_on;
 #endif
 
+/*
+ * One walk over a slot's chains.  @window and @peek select the debug
+ * injection; @atomic says the caller holds mmu_lock, so the walk must not
+ * reschedule between batches.
+ */
 struct kmx_rmap_walk {
 	struct kvm *kvm;
+	void (*window)(struct kvm *kvm, u64 *sptep);
+	bool peek;
+	bool atomic;
 	u64 cleared;
 	u64 left;
 	u64 chains;
@@ -134,37 +140,44 @@ static void kmx_rmap_peek_nolock(struct kmx_rmap_walk *w,
 		}
 }
 
-static void kmx_rmap_unmap_level(struct kmx_rmap_walk *w,
-				 struct kvm_memory_slot *slot, int level)
+/*
+ * Zap every chain of @slot, at every level, through the chain lock of
+ * kvm_mmu_ext_unmap_rmap(), KMX_RMAP_BATCH chains per walker bracket
+ * (the bracket is what kvm_mmu_commit_zap_page() waits for before it
+ * frees shadow pages).
+ */
+static void kmx_rmap_unmap_slot(struct kmx_rmap_walk *w,
+				struct kvm_memory_slot *slot)
 {
-	struct kvm_rmap_head *rmap = slot->arch.rmap[level - PG_LEVEL_4K];
-	void (*window)(struct kvm *kvm, u64 *sptep) = NULL;
 	unsigned long i, n, batch = 0;
+	struct kvm_rmap_head *rmap;
 	unsigned int left;
+	int level;
 
-	if (!rmap)
-		return;
-	if (READ_ONCE(kmx_rmap_delay_us) && kmx_rmap_variant == KMX_RMV_NONE)
-		window = kmx_rmap_window;
-
-	n = gfn_to_index(slot->base_gfn + slot->npages - 1, slot->base_gfn,
-			 level) + 1;
-	for (i = 0; i < n; i++) {
-		/* Racy peek: an empty chain of an invalid slot stays empty. */
-		if (!READ_ONCE(rmap[i].val))
+	for (level = PG_LEVEL_4K; level <= KVM_MAX_HUGEPAGE_LEVEL; level++) {
+		rmap = slot->arch.rmap[level - PG_LEVEL_4K];
+		if (!rmap)
 			continue;
-		if (!batch)
-			kvm_mmu_ext_rmap_walk_begin();
-		if (kmx_rmap_variant == KMX_RMV_BU_NOLOCK)
-			kmx_rmap_peek_nolock(w, &rmap[i]);
-		w->cleared += kvm_mmu_ext_unmap_rmap(w->kvm, &rmap[i], window,
-						     &left);
-		w->left += left;
-		w->chains++;
-		if (++batch == KMX_RMAP_BATCH) {
+		n = gfn_to_index(slot->base_gfn + slot->npages - 1,
+				 slot->base_gfn, level) + 1;
+		for (i = 0; i < n; i++) {
+			/* Racy peek: an empty chain of an invalid slot stays empty. */
+			if (!READ_ONCE(rmap[i].val))
+				continue;
+			if (!batch)
+				kvm_mmu_ext_rmap_walk_begin();
+			if (w->peek)
+				kmx_rmap_peek_nolock(w, &rmap[i]);
+			w->cleared += kvm_mmu_ext_unmap_rmap(w->kvm, &rmap[i],
+							     w->window, &left);
+			w->left += left;
+			w->chains++;
+			if (++batch < KMX_RMAP_BATCH)
+				continue;
 			kvm_mmu_ext_rmap_walk_end();
 			batch = 0;
-			cond_resched();
+			if (!w->atomic)
+				cond_resched();
 		}
 	}
 	if (batch)
@@ -184,11 +197,13 @@ static void kmx_rmap_unmap_level(struct kmx_rmap_walk *w,
 bool kmx_rmap_flush_begin(struct kvm *kvm, struct kvm_memory_slot *slot,
 			  bool zap_all)
 {
-	struct kmx_rmap_walk w = { .kvm = kvm };
+	struct kmx_rmap_walk w = {
+		.kvm	= kvm,
+		.peek	= kmx_rmap_variant == KMX_RMV_BU_NOLOCK,
+	};
 	struct kmx_vm *vm;
+	u64 start, ns;
 	bool nolock;
-	u64 start;
-	int level;
 
 	rcu_read_lock();
 	vm = kmx_vm_lookup_rcu(kvm);
@@ -209,29 +224,27 @@ bool kmx_rmap_flush_begin(struct kvm *kvm, struct kvm_memory_slot *slot,
 	    !READ_ONCE(slot->arch.rmap[0]))
 		return false;
 
+	if (READ_ONCE(kmx_rmap_delay_us) && !w.peek)
+		w.window = kmx_rmap_window;
 	start = ktime_get_ns();
-	for (level = PG_LEVEL_4K; level <= KVM_MAX_HUGEPAGE_LEVEL; level++)
-		kmx_rmap_unmap_level(&w, slot, level);
+	kmx_rmap_unmap_slot(&w, slot);
 	/* kvm_unmap_gfn_range() will not flush what it did not zap. */
 	if (w.cleared)
 		kvm_flush_remote_tlbs(kvm);
-#ifdef KVM_MMU_EXT_DEBUG
-	if (READ_ONCE(kmx_rmap_audit_on))
-		xa_store(&kmx_rmap_pending, (unsigned long)slot, kvm, GFP_KERNEL);
-#endif
+	ns = ktime_get_ns() - start;
 
-	kmx_kvm_stat_add(kvm, KMX_STAT_RMAP_UNMAPS, 1);
+	/* Looked up again: the VM may have detached during the walk. */
 	rcu_read_lock();
 	vm = kmx_vm_lookup_rcu(kvm);
+	kmx_stat_add(vm, KMX_STAT_RMAP_UNMAPS, 1);
 	kmx_stat_add(vm, KMX_STAT_RMAP_ZAPPED, w.cleared);
 	kmx_stat_add(vm, KMX_STAT_RMAP_LEFT, w.left);
 	kmx_stat_add(vm, KMX_STAT_RMAP_CHAINS, w.chains);
 	kmx_stat_add(vm, KMX_STAT_RMAP_UAF, w.uaf);
-	kmx_stat_add(vm, KMX_STAT_RMAP_UNMAP_NS, ktime_get_ns() - start);
+	kmx_stat_add(vm, KMX_STAT_RMAP_UNMAP_NS, ns);
 	rcu_read_unlock();
 	trace_kmx_rmap_unmap(kvm->userspace_pid, slot->id, slot->npages,
-			     w.chains, w.cleared, w.left,
-			     ktime_get_ns() - start);
+			     w.chains, w.cleared, w.left, ns);
 	return true;
 }
 
@@ -241,41 +254,27 @@ bool kmx_rmap_flush_begin(struct kvm *kvm, struct kvm_memory_slot *slot,
  * @kvm: the VM
  * @slot: the memslot being flushed
  *
- * Debug builds, at KVM_MMU_EXT_FLUSH_LOCKED: with mmu_lock held for write
- * no mmu_lock holder is halfway through a chain, so every chain of a slot
- * that kmx_rmap_flush_begin() unmapped must be empty.  An entry left is a
+ * Debug builds, at KVM_MMU_EXT_FLUSH_LOCKED of a flush whose
+ * kmx_rmap_flush_begin() returned true, if the rmap_audit knob is on: with
+ * mmu_lock held for write no mmu_lock holder is halfway through a chain,
+ * so every chain of the slot must be empty.  An entry left is a
  * present spte of a memslot being deleted that KVM will not zap (the hook
  * told it to skip its rmap zap): a stale translation.  Counts each as
  * rmap_stale and zaps it, so that a broken variant's run can go on.
  */
 void kmx_rmap_audit(struct kvm *kvm, struct kvm_memory_slot *slot)
 {
-	unsigned long i, n, stale = 0;
-	struct kvm_rmap_head *rmap;
-	int level;
+	struct kmx_rmap_walk w = { .kvm = kvm, .atomic = true };
 
-	if (xa_erase(&kmx_rmap_pending, (unsigned long)slot) != kvm)
+	if (!READ_ONCE(kmx_rmap_audit_on))
 		return;
-	for (level = PG_LEVEL_4K; level <= KVM_MAX_HUGEPAGE_LEVEL; level++) {
-		rmap = slot->arch.rmap[level - PG_LEVEL_4K];
-		if (!rmap)
-			continue;
-		n = gfn_to_index(slot->base_gfn + slot->npages - 1,
-				 slot->base_gfn, level) + 1;
-		for (i = 0; i < n; i++) {
-			if (!READ_ONCE(rmap[i].val))
-				continue;
-			kvm_mmu_ext_rmap_walk_begin();
-			stale += kvm_mmu_ext_unmap_rmap(kvm, &rmap[i], NULL, NULL);
-			kvm_mmu_ext_rmap_walk_end();
-		}
-	}
-	if (!stale)
+	kmx_rmap_unmap_slot(&w, slot);
+	if (!w.cleared)
 		return;
 	kvm_flush_remote_tlbs(kvm);
-	kmx_kvm_stat_add(kvm, KMX_STAT_RMAP_STALE, stale);
-	pr_warn_ratelimited("slot %u: %lu stale sptes after a lockless unmap\n",
-			    slot->id, stale);
+	kmx_kvm_stat_add(kvm, KMX_STAT_RMAP_STALE, w.cleared);
+	pr_warn_ratelimited("slot %u: %llu stale sptes after a lockless unmap\n",
+			    slot->id, w.cleared);
 }
 #endif
 
@@ -294,18 +293,6 @@ void kmx_rmap_wait(struct kvm *kvm, u64 ns)
 	kmx_stat_add(vm, KMX_STAT_RMAP_WAIT_NS, ns);
 	rcu_read_unlock();
 	trace_kmx_rmap_wait(kvm->userspace_pid, ns);
-}
-
-/**
- * kmx_rmap_exit() - forget the flushes in progress, at module exit
- *
- * Context: after the hooks are unregistered, so that none runs.
- */
-void kmx_rmap_exit(void)
-{
-#ifdef KVM_MMU_EXT_DEBUG
-	xa_destroy(&kmx_rmap_pending);
-#endif
 }
 
 #ifdef KVM_MMU_EXT_DEBUG
