@@ -39,13 +39,33 @@
  * A correct scheme's cmpxchg fails, it sees MMU-writable gone and leaves
  * the write to KVM; plain-store overwrites the write-protect with its
  * stale snapshot.  Without the window the race is rare, and the run is an
- * ordinary correctness test.  Each scheme's line covers both VMs; the
- * racing control is retried up to five times.
+ * ordinary correctness test.  Each scheme's line covers all three VMs; the
+ * racing controls are retried up to five times.
  *
- * The thread's ident-byte variant is checked by the fast_pf model only.
+ * A third VM plays the thread's 3-vCPU "OOPS" timeline against ident-byte,
+ * whose identification is the same for every vCPU.  Y2 aliases PD, the
+ * page directory that holds X's PDE: 6.12 write-tracks a shadowed non-leaf
+ * table, which is what ident-byte checks instead of MMU-writable, and a
+ * write to a tracked table is emulated without touching the spte.  Y2
+ * sits in another 1 GiB, so that its own walk does not shadow PD.
+ *   vCPU 0: makes Y2 writable, dirty logging goes on as above, raises
+ *           "go" and repoints X's PDE from PT to PT_B (which maps X to B)
+ *           through Y2: ident-byte sets the identification, finds PD not
+ *           tracked, and opens its window;
+ *   vCPU 1: reads X: KVM shadows PD, tracks it and write-protects Y2,
+ *           which clears the identification; raises "done1";
+ *   vCPU 2: run by the VMM once "done1" is up, writes through Y2 to an
+ *           unused PDE: it sets the identification again, finds PD
+ *           tracked and leaves the write to KVM, which emulates it;
+ *   vCPU 0: its window over, finds an identification and makes Y2
+ *           writable: its PDE write goes unseen, and after INVLPG X (which
+ *           resyncs no PDE) X still reads A.
+ * Correct schemes fail their cmpxchg, or find MMU-writable gone, and KVM
+ * emulates the PDE write.  The fast_pf model has the same counterexample.
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -69,19 +89,27 @@
 #define SZ_4M		0x400000ULL
 #endif
 #define CONTROL_ATTEMPTS 5
+/* The ident-byte race's alias of X's page directory, in another 1 GiB. */
+#define Y2		(TEST_GPA + SZ_1G)
+#define PT_B		(TEST_GPA + 2 * PAGE_SIZE)
+#define PD_UNUSED_OFF	(511 * 8)
+#ifndef SZ_1G
+#define SZ_1G		0x40000000ULL
+#endif
 
-static u64 go, done1;
+static u64 go, done1, done2;	/* the races' guest flags */
 
-static void race_writer(u64 pte_off, u64 pte_b)
+/* vCPU 0 of both races; @alias maps the table that holds X's entry. */
+static void race_writer(u64 alias, u64 pte_off, u64 pte_b)
 {
-	u64 *pte = (u64 *)(Y + pte_off);
+	u64 *pte = (u64 *)(alias + pte_off);
 	u64 pte_a = READ_ONCE(*pte);
 
 	WRITE_ONCE(*pte, pte_a);
 	GUEST_SYNC(1);
 	WRITE_ONCE(go, 1);
 	WRITE_ONCE(*pte, pte_b);
-	while (!READ_ONCE(done1))
+	while (!READ_ONCE(done1) || (alias == Y2 && !READ_ONCE(done2)))
 		cpu_relax();
 	asm volatile("invlpg (%0)" : : "r"(X) : "memory");
 	GUEST_SYNC(READ_ONCE(*(u64 *)X));
@@ -98,6 +126,14 @@ static void race_shadower(void)
 		cpu_relax();
 	READ_ONCE(*(u64 *)X);
 	WRITE_ONCE(done1, 1);
+	GUEST_DONE();
+}
+
+/* vCPU 2 of the ident-byte race: one write through Y2, to an unused PDE. */
+static void race_identifier(void)
+{
+	WRITE_ONCE(*(u64 *)(Y2 + PD_UNUSED_OFF), 0);
+	WRITE_ONCE(done2, 1);
 	GUEST_DONE();
 }
 
@@ -163,6 +199,7 @@ static bool run(u32 scheme, long long *fixed)
 struct race_vcpu {
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
+	bool after_done1;	/* first KVM_RUN once the guest's done1 is up */
 	u64 seen[2];
 	int nr_seen;
 };
@@ -172,6 +209,9 @@ static void *race_thread(void *arg)
 	struct race_vcpu *rv = arg;
 	struct ucall uc;
 
+	while (rv->after_done1 &&
+	       !READ_ONCE(*(u64 *)addr_gva2hva(rv->vm, (vm_vaddr_t)&done1)))
+		sched_yield();
 	for (;;) {
 		vcpu_run(rv->vcpu);
 		TEST_ASSERT_KVM_EXIT_REASON(rv->vcpu, KVM_EXIT_IO);
@@ -190,49 +230,69 @@ static void *race_thread(void *arg)
 	}
 }
 
-/* The racing VM; true if X kept its old translation. */
-static bool run_race(u32 scheme)
+/*
+ * The racing VM; true if X kept its old translation.  @ident: the
+ * ident-byte race (Y2 aliases PD, three vCPUs), else the plain-store one
+ * (Y aliases PT, two vCPUs).
+ */
+static bool run_race(u32 scheme, bool ident)
 {
 	struct kmx_policy pol = { .size = sizeof(pol), .flags = KMX_POLICY_FASTPF,
 				  .fastpf_scheme = scheme };
-	struct race_vcpu rv[2] = {};
-	pthread_t threads[2];
+	int i, h, level, nr = ident ? 3 : 2;
+	struct race_vcpu rv[3] = {};
+	pthread_t threads[3];
+	u64 *entry, *pt_b, off, new;
+	vm_paddr_t gpa;
 	char stats[64];
 	bool stale;
 	struct kvm_vm *vm;
-	vm_paddr_t pte_gpa;
-	u64 *pte;
-	int h, i;
 
-	vm = vm_create(2);
+	vm = vm_create(nr);
 	rv[0].vcpu = vm_vcpu_add(vm, 0, race_writer);
 	rv[1].vcpu = vm_vcpu_add(vm, 1, race_shadower);
+	if (ident)
+		rv[2].vcpu = vm_vcpu_add(vm, 2, race_identifier);
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, TEST_GPA, TEST_SLOT, 4, 0);
 	virt_map(vm, X, PAGE_A, 1);
 	*(u64 *)addr_gpa2hva(vm, PAGE_A) = SIG_A;
 	*(u64 *)addr_gpa2hva(vm, PAGE_B) = SIG_B;
-	pte = vm_get_page_table_entry(vm, X);
-	pte_gpa = addr_hva2gpa(vm, pte);
-	virt_pg_map(vm, Y, pte_gpa & ~(PAGE_SIZE - 1));
-	vcpu_args_set(rv[0].vcpu, 2, pte_gpa & (PAGE_SIZE - 1),
-		      (*pte & ~PHYSICAL_PAGE_MASK) | PAGE_B);
+	entry = vm_get_page_table_entry(vm, X);
+	if (ident) {
+		/* PT_B: a copy of X's PT entry, pointing at B; X's PDE gets PT_B. */
+		pt_b = addr_gpa2hva(vm, PT_B);
+		memset(pt_b, 0, PAGE_SIZE);
+		pt_b[(addr_hva2gpa(vm, entry) & (PAGE_SIZE - 1)) / 8] =
+			(*entry & ~PHYSICAL_PAGE_MASK) | PAGE_B;
+		level = PG_LEVEL_2M;
+		entry = __vm_get_page_table_entry(vm, X, &level);
+		new = (*entry & ~PHYSICAL_PAGE_MASK) | PT_B;
+	} else {
+		new = (*entry & ~PHYSICAL_PAGE_MASK) | PAGE_B;
+	}
+	gpa = addr_hva2gpa(vm, entry);
+	off = gpa & (PAGE_SIZE - 1);
+	virt_pg_map(vm, ident ? Y2 : Y, gpa & ~(PAGE_SIZE - 1));
+	vcpu_args_set(rv[0].vcpu, 3, ident ? Y2 : Y, off, new);
 	h = kmx_attach_vm(vm->fd);
 	TEST_ASSERT(h >= 0 && !ioctl(h, KMX_SET_POLICY, &pol), "attach/policy: %s",
 		    strerror(errno));
 
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < nr; i++) {
 		rv[i].vm = vm;
+		rv[i].after_done1 = i == 2;
 		pthread_create(&threads[i], NULL, race_thread, &rv[i]);
 	}
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < nr; i++)
 		pthread_join(threads[i], NULL);
 	snprintf(stats, sizeof(stats), "%d-%d/stats", getpid(), vm->fd);
 	kmx_print_stats(stats);
 	TEST_ASSERT_EQ(rv[0].nr_seen, 2);
 	stale = rv[0].seen[0] != SIG_B || rv[0].seen[1] != SIG_A;
 	if (stale)
-		ksft_print_msg("%s, race: X reads 0x%lx, then 0x%lx after INVLPG\n",
-			       kmx_fastpf_scheme_name(scheme), rv[0].seen[0], rv[0].seen[1]);
+		ksft_print_msg("%s, %s race: X reads 0x%lx, then 0x%lx after INVLPG\n",
+			       kmx_fastpf_scheme_name(scheme), ident ? "PD" : "PT",
+			       rv[0].seen[0], rv[0].seen[1]);
 	close(h);
 	kvm_vm_free(vm);
 	return stale;
@@ -262,11 +322,12 @@ int main(void)
 				      "guest page tables are shadowed only in shadow mode\n");
 		ksft_finished();
 	}
-	ksft_set_plan(KMX_NR_FASTPF_SCHEMES + 2);
+	ksft_set_plan(KMX_NR_FASTPF_SCHEMES + 3);
 	for (i = 0; i < KMX_NR_FASTPF_SCHEMES; i++) {
 		stale = run(kmx_fastpf_schemes[i], &fixed);
 		set_window(debug, "20000");
-		stale |= run_race(kmx_fastpf_schemes[i]);
+		stale |= run_race(kmx_fastpf_schemes[i], false);
+		stale |= run_race(kmx_fastpf_schemes[i], true);
 		set_window(debug, "0");
 		ksft_test_result(!stale, "fast_pf_pt_alias_test %s %s\n", mode,
 				 kmx_fastpf_scheme_name(kmx_fastpf_schemes[i]));
@@ -276,6 +337,8 @@ int main(void)
 		ksft_test_result_code(KSFT_SKIP, "fast_pf_pt_alias_test shadow no-wp-check",
 				      "the broken variants exist in debug builds only\n");
 		ksft_test_result_code(KSFT_SKIP, "fast_pf_pt_alias_test shadow plain-store",
+				      "the broken variants exist in debug builds only\n");
+		ksft_test_result_code(KSFT_SKIP, "fast_pf_pt_alias_test shadow ident-byte",
 				      "the broken variants exist in debug builds only\n");
 		ksft_finished();
 	}
@@ -295,11 +358,30 @@ int main(void)
 	TEST_ASSERT(!kmx_debugfs_write("fastpf_variant", "plain-store"), "fastpf_variant");
 	set_window(debug, "20000");
 	for (attempt = 1; attempt <= CONTROL_ATTEMPTS; attempt++) {
-		stale = run_race(KMX_FASTPF_SCHEME_MMU_WRITABLE);
+		stale = run_race(KMX_FASTPF_SCHEME_MMU_WRITABLE, false);
 		if (stale)
 			break;
 	}
 	set_window(debug, "0");
+	if (stale)
+		ksft_test_result_code(KSFT_XFAIL, name,
+				      "X kept its old translation after INVLPG, run %d\n",
+				      attempt);
+	else
+		ksft_test_result_fail("%s: the broken variant went unnoticed\n", name);
+
+	/* ident-byte clears its identification from the write-protect hook. */
+	snprintf(name, sizeof(name), "fast_pf_pt_alias_test %s ident-byte", mode);
+	TEST_ASSERT(!kmx_debugfs_write("fastpf_variant", "ident-byte") &&
+		    !kmx_debugfs_write("wp_hook", "1"), "fastpf_variant");
+	set_window(debug, "50000");
+	for (attempt = 1; attempt <= CONTROL_ATTEMPTS; attempt++) {
+		stale = run_race(KMX_FASTPF_SCHEME_MMU_WRITABLE, true);
+		if (stale)
+			break;
+	}
+	set_window(debug, "0");
+	kmx_debugfs_write("wp_hook", "0");
 	kmx_debugfs_write("fastpf_variant", "none");
 	if (stale)
 		ksft_test_result_code(KSFT_XFAIL, name,

@@ -56,6 +56,7 @@ enum kmx_fastpf_variant {
 	KMX_FPV_NO_WP_CHECK,
 	KMX_FPV_MARK_FIRST,
 	KMX_FPV_PLAIN_STORE,
+	KMX_FPV_IDENT_BYTE,
 	KMX_FPV_NR,
 };
 
@@ -64,6 +65,7 @@ static const char * const kmx_fastpf_variant_names[KMX_FPV_NR] = {
 	[KMX_FPV_NO_WP_CHECK]	= "no-wp-check",
 	[KMX_FPV_MARK_FIRST]	= "mark-first",
 	[KMX_FPV_PLAIN_STORE]	= "plain-store",
+	[KMX_FPV_IDENT_BYTE]	= "ident-byte",
 };
 
 #ifdef KVM_MMU_EXT_DEBUG
@@ -86,6 +88,16 @@ static const u32 kmx_wp_delay_us;
 #define KMX_SPTE_PF_LOCK	BIT_ULL(55)
 #define KMX_SPTE_WP_LOCK	BIT_ULL(58)
 #define KMX_SPTE_LOCKS		(KMX_SPTE_PF_LOCK | KMX_SPTE_WP_LOCK)
+
+/*
+ * ident-byte's identification: one bit, the same for every vCPU (the
+ * thread's non-unique identification), in byte 6 of the spte, which the
+ * variant sets with a byte store.  Bit 54 is an access-track saved bit,
+ * unused where A/D bits are always on (SVM, where the variant runs); it is
+ * not a lock bit, on which the write-protect side would wait.
+ */
+#define KMX_SPTE_IDENT		BIT_ULL(54)
+#define KMX_SPTE_IDENT_BYTE	6
 
 static DEFINE_MUTEX(kmx_lock_scheme_mutex);
 static unsigned int kmx_lock_scheme_users;	/* under kmx_lock_scheme_mutex */
@@ -190,6 +202,10 @@ void kmx_fastpf_write_protect(u64 *sptep, bool pt_protect, int point)
 			udelay(READ_ONCE(kmx_wp_delay_us));
 		break;
 	case KVM_MMU_EXT_WP_END:
+		/* ident-byte: "do write-protect, clear identification". */
+		if (kmx_fastpf_variant == KMX_FPV_IDENT_BYTE &&
+		    READ_ONCE(*sptep) & KMX_SPTE_IDENT)
+			clear_bit(ilog2(KMX_SPTE_IDENT), (unsigned long *)sptep);
 		/* Only what WP_BEGIN took: it set WP first. */
 		if (READ_ONCE(*sptep) & KMX_SPTE_WP_LOCK)
 			kmx_spte_unlock(sptep, KMX_SPTE_LOCKS);
@@ -271,6 +287,18 @@ static gfn_t kmx_sp_gfn(struct kvm_mmu_page *sp, int index)
 	return sp->gfn + ((gfn_t)index << ((sp->role.level - 1) * SPTE_LEVEL_BITS));
 }
 
+/*
+ * Is @gfn write-tracked: a shadowed non-leaf guest page table, or a page
+ * that a page-track user watches?  kvm_gfn_is_write_tracked() reads the
+ * same count, but is not exported.
+ */
+static bool kmx_gfn_write_tracked(const struct kvm_memory_slot *slot, gfn_t gfn)
+{
+	const unsigned short *track = READ_ONCE(slot->arch.gfn_write_track);
+
+	return track && READ_ONCE(track[gfn - slot->base_gfn]);
+}
+
 /* Would the faulting write be allowed by @spte, U/S included? */
 static bool kmx_write_allowed(struct kvm_page_fault *fault, u64 spte)
 {
@@ -318,7 +346,8 @@ static enum kmx_fastpf_result kmx_fastpf_check(struct kmx_fastpf_ctx *c)
 	if (!(c->old & shadow_host_writable_mask))
 		return KMX_FPR_FALLBACK;
 	if (!is_mmu_writable_spte(c->old) &&
-	    kmx_fastpf_variant != KMX_FPV_NO_WP_CHECK)
+	    kmx_fastpf_variant != KMX_FPV_NO_WP_CHECK &&
+	    kmx_fastpf_variant != KMX_FPV_IDENT_BYTE)
 		return KMX_FPR_FALLBACK;
 
 	if (vcpu->arch.mmu->root_role.direct) {
@@ -332,7 +361,61 @@ static enum kmx_fastpf_result kmx_fastpf_check(struct kmx_fastpf_ctx *c)
 		return KMX_FPR_FALLBACK;
 	if (c->level > PG_LEVEL_4K && kvm_slot_dirty_track_enabled(c->slot))
 		return KMX_FPR_FALLBACK;
+	if (kmx_fastpf_variant == KMX_FPV_IDENT_BYTE &&
+	    kmx_gfn_write_tracked(c->slot, c->gfn))
+		return KMX_FPR_FALLBACK;
 	return KMX_FPR_CHECK;
+}
+
+/*
+ * ident-byte (debug builds), the thread's identification scheme:
+ *
+ *	set identification in the spte (a byte store)
+ *	check conditions (is the gfn a shadowed page table?)
+ *	cmpxchg + w - identification
+ *
+ * and the write-protect side clears the identification
+ * (kmx_fastpf_write_protect()).  The identification is the same for every
+ * vCPU, so a later fault that sets it again after a write-protect makes
+ * the cmpxchg succeed: the 3-vCPU "OOPS" timeline.  Its walk ran under
+ * RCU, which a remote TLB flush does not wait for, so the race window is
+ * outside the walk bracket and the spte is walked again after it.  The
+ * spte of 2012 had no MMU-writable bit for a write-protect to clear, so
+ * the cmpxchg compares with the spte as it is, identification included,
+ * and sets MMU-writable with W (W alone would break an invariant of
+ * KVM's, check_spte_writable_invariants(), without changing the damage).
+ */
+static enum kmx_fastpf_result kmx_fastpf_ident(struct kmx_fastpf_ctx *c)
+{
+	u8 *id;
+	u64 cur;
+	int level;
+	enum kmx_fastpf_result r;
+
+	c->sptep = kmx_last_sptep(c->vcpu, c->fault->addr, &c->old, &c->level);
+	if (!c->sptep)
+		return KMX_FPR_FALLBACK;
+	if (kmx_write_allowed(c->fault, c->old))
+		return KMX_FPR_SPURIOUS;
+	id = (u8 *)c->sptep + KMX_SPTE_IDENT_BYTE;
+	WRITE_ONCE(*id, READ_ONCE(*id) | (u8)(KMX_SPTE_IDENT >> (8 * KMX_SPTE_IDENT_BYTE)));
+	c->old = READ_ONCE(*c->sptep);
+	r = kmx_fastpf_check(c);
+	if (r != KMX_FPR_CHECK)
+		return r;
+
+	kmx_walk_end(c->vcpu);
+	kmx_fastpf_window();
+	kmx_walk_begin(c->vcpu);
+
+	c->sptep = kmx_last_sptep(c->vcpu, c->fault->addr, &cur, &level);
+	if (!c->sptep || !(cur & KMX_SPTE_IDENT))
+		return KMX_FPR_FALLBACK;
+	c->new = (cur | PT_WRITABLE_MASK | shadow_mmu_writable_mask) & ~KMX_SPTE_IDENT;
+	if (!try_cmpxchg64(c->sptep, &cur, c->new))
+		return KMX_FPR_FALLBACK;
+	mark_page_dirty_in_slot(c->vcpu->kvm, c->slot, c->gfn);
+	return KMX_FPR_FIXED;
 }
 
 /* lock-bit and two-bit: take the PF bit, or send the vCPU back to retry. */
@@ -373,6 +456,8 @@ static enum kmx_fastpf_result kmx_fastpf_try(struct kmx_fastpf_ctx *c)
 	enum kmx_fastpf_result r;
 	bool mark_first;
 
+	if (kmx_fastpf_variant == KMX_FPV_IDENT_BYTE)
+		return kmx_fastpf_ident(c);
 	for (;;) {
 		c->sptep = kmx_last_sptep(c->vcpu, c->fault->addr, &c->old, &c->level);
 		if (!c->sptep)
