@@ -304,14 +304,40 @@ static void set_window(bool debug, const char *us)
 		TEST_ASSERT(!kmx_debugfs_write("fastpf_delay_us", us), "fastpf_delay_us");
 }
 
+/*
+ * A racing negative control: @variant in the racing VM (@ident: the
+ * ident-byte race), with a window of @us, up to CONTROL_ATTEMPTS times.
+ * It must fail; passing is the failure.
+ */
+static void race_control(const char *mode, const char *variant, bool ident,
+			 const char *us)
+{
+	char name[128];
+	bool stale = false;
+	int attempt;
+
+	snprintf(name, sizeof(name), "fast_pf_pt_alias_test %s %s", mode, variant);
+	TEST_ASSERT(!kmx_debugfs_write("fastpf_variant", variant), "fastpf_variant");
+	set_window(true, us);
+	for (attempt = 1; attempt <= CONTROL_ATTEMPTS && !stale; attempt++)
+		stale = run_race(KMX_FASTPF_SCHEME_MMU_WRITABLE, ident);
+	set_window(true, "0");
+	if (stale)
+		ksft_test_result_code(KSFT_XFAIL, name,
+				      "X kept its old translation after INVLPG, run %d\n",
+				      attempt - 1);
+	else
+		ksft_test_result_fail("%s: the broken variant went unnoticed\n", name);
+}
+
 int main(void)
 {
 	const char *mode = kmx_mode();
 	bool debug = kmx_debug_build();
 	long long fixed;
 	char name[128];
-	int i, attempt;
 	bool stale;
+	int i;
 
 	ksft_print_header();
 	TEST_ASSERT(kmx_have_hooks(), "needs the FULL build");
@@ -354,40 +380,11 @@ int main(void)
 	else
 		ksft_test_result_fail("%s: the broken variant went unnoticed\n", name);
 
-	snprintf(name, sizeof(name), "fast_pf_pt_alias_test %s plain-store", mode);
-	TEST_ASSERT(!kmx_debugfs_write("fastpf_variant", "plain-store"), "fastpf_variant");
-	set_window(debug, "20000");
-	for (attempt = 1; attempt <= CONTROL_ATTEMPTS; attempt++) {
-		stale = run_race(KMX_FASTPF_SCHEME_MMU_WRITABLE, false);
-		if (stale)
-			break;
-	}
-	set_window(debug, "0");
-	if (stale)
-		ksft_test_result_code(KSFT_XFAIL, name,
-				      "X kept its old translation after INVLPG, run %d\n",
-				      attempt);
-	else
-		ksft_test_result_fail("%s: the broken variant went unnoticed\n", name);
-
+	race_control(mode, "plain-store", false, "20000");
 	/* ident-byte clears its identification from the write-protect hook. */
-	snprintf(name, sizeof(name), "fast_pf_pt_alias_test %s ident-byte", mode);
-	TEST_ASSERT(!kmx_debugfs_write("fastpf_variant", "ident-byte") &&
-		    !kmx_debugfs_write("wp_hook", "1"), "fastpf_variant");
-	set_window(debug, "50000");
-	for (attempt = 1; attempt <= CONTROL_ATTEMPTS; attempt++) {
-		stale = run_race(KMX_FASTPF_SCHEME_MMU_WRITABLE, true);
-		if (stale)
-			break;
-	}
-	set_window(debug, "0");
+	TEST_ASSERT(!kmx_debugfs_write("wp_hook", "1"), "wp_hook");
+	race_control(mode, "ident-byte", true, "50000");
 	kmx_debugfs_write("wp_hook", "0");
 	kmx_debugfs_write("fastpf_variant", "none");
-	if (stale)
-		ksft_test_result_code(KSFT_XFAIL, name,
-				      "X kept its old translation after INVLPG, run %d\n",
-				      attempt);
-	else
-		ksft_test_result_fail("%s: the broken variant went unnoticed\n", name);
 	ksft_finished();
 }
