@@ -62,12 +62,24 @@ static bool kmx_flush_begin(struct kvm *kvm, struct kvm_memory_slot *slot,
 	void *old;
 
 	/* Without a record the flush goes untimed and unaudited, nothing more. */
-	if (!f)
+	if (!f) {
+		kfree(xa_erase(&kmx_flushes, (unsigned long)kvm));
 		return unmapped;
+	}
 	f->rmap_unmapped = unmapped;
 	old = xa_store(&kmx_flushes, (unsigned long)kvm, f, GFP_KERNEL);
 	kfree(xa_is_err(old) ? f : old);
 	return unmapped;
+}
+
+/* Drop the records of flushes in progress, once no hook can run. */
+static void kmx_flushes_drop(void)
+{
+	struct kmx_flush *f;
+	unsigned long key;
+
+	xa_for_each(&kmx_flushes, key, f)
+		kfree(xa_erase(&kmx_flushes, key));
 }
 
 static bool kmx_flush_memslot(struct kvm *kvm, struct kvm_memory_slot *slot,
@@ -136,10 +148,13 @@ static int kmx_hooks_set(bool on)
 		return -ENODEV;
 	if (on == kmx_hooks_on)
 		return 0;
-	if (on)
+	if (on) {
 		r = kvm_mmu_ext_register(&kmx_ops);
-	else
+	} else {
 		kvm_mmu_ext_unregister(&kmx_ops);
+		/* A flush that ends unhooked would leave its record. */
+		kmx_flushes_drop();
+	}
 	if (!r) {
 		kmx_hooks_on = on;
 		trace_kmx_hooks(on);
@@ -233,9 +248,6 @@ int kmx_hooks_register(void)
  */
 void kmx_hooks_unregister(void)
 {
-	struct kmx_flush *f;
-	unsigned long key;
-
 	mutex_lock(&kmx_hooks_lock);
 	kmx_hooks_set(false);
 	kmx_hooks_dying = true;
@@ -246,7 +258,6 @@ void kmx_hooks_unregister(void)
 	mutex_unlock(&kmx_hooks_lock);
 	kmx_apf_exit();
 	/* No hook runs any more: drop what flushes in progress left. */
-	xa_for_each(&kmx_flushes, key, f)
-		kfree(f);
+	kmx_flushes_drop();
 	xa_destroy(&kmx_flushes);
 }
