@@ -19,7 +19,8 @@
  * are against "off" in the same boot.  Not a pass/fail gate on speed: it
  * fails only if a scheme other than "off" fixed nothing.  Under make bench
  * ($KMX_BENCH=1) 5 rounds, each a VM per scheme in turn, of 200 measured
- * passes; the record gives the median round.  One round of 3 passes
+ * passes; each time and ratio in a record is the median over the
+ * rounds (fields may come from different rounds).  One round of 3 passes
  * otherwise.
  */
 #include <errno.h>

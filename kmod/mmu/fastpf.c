@@ -328,6 +328,7 @@ struct kmx_fastpf_ctx {
 	struct kvm_memory_slot *slot;
 	int level;
 	int retries;
+	bool ident;		/* the ident-byte variant's attempt */
 };
 
 /* Everything but the update: may @c->old be made writable, and for what gfn? */
@@ -346,8 +347,7 @@ static enum kmx_fastpf_result kmx_fastpf_check(struct kmx_fastpf_ctx *c)
 	if (!(c->old & shadow_host_writable_mask))
 		return KMX_FPR_FALLBACK;
 	if (!is_mmu_writable_spte(c->old) &&
-	    kmx_fastpf_variant != KMX_FPV_NO_WP_CHECK &&
-	    kmx_fastpf_variant != KMX_FPV_IDENT_BYTE)
+	    kmx_fastpf_variant != KMX_FPV_NO_WP_CHECK && !c->ident)
 		return KMX_FPR_FALLBACK;
 
 	if (vcpu->arch.mmu->root_role.direct) {
@@ -361,8 +361,7 @@ static enum kmx_fastpf_result kmx_fastpf_check(struct kmx_fastpf_ctx *c)
 		return KMX_FPR_FALLBACK;
 	if (c->level > PG_LEVEL_4K && kvm_slot_dirty_track_enabled(c->slot))
 		return KMX_FPR_FALLBACK;
-	if (kmx_fastpf_variant == KMX_FPV_IDENT_BYTE &&
-	    kmx_gfn_write_tracked(c->slot, c->gfn))
+	if (c->ident && kmx_gfn_write_tracked(c->slot, c->gfn))
 		return KMX_FPR_FALLBACK;
 	return KMX_FPR_CHECK;
 }
@@ -397,6 +396,10 @@ static enum kmx_fastpf_result kmx_fastpf_ident(struct kmx_fastpf_ctx *c)
 		return KMX_FPR_FALLBACK;
 	if (kmx_write_allowed(c->fault, c->old))
 		return KMX_FPR_SPURIOUS;
+	c->ident = true;
+	/* Bit 54 is an access-track saved bit where A/D bits are off. */
+	if (!spte_ad_enabled(c->old))
+		return KMX_FPR_FALLBACK;
 	id = (u8 *)c->sptep + KMX_SPTE_IDENT_BYTE;
 	WRITE_ONCE(*id, READ_ONCE(*id) | (u8)(KMX_SPTE_IDENT >> (8 * KMX_SPTE_IDENT_BYTE)));
 	c->old = READ_ONCE(*c->sptep);
@@ -408,8 +411,15 @@ static enum kmx_fastpf_result kmx_fastpf_ident(struct kmx_fastpf_ctx *c)
 	kmx_fastpf_window();
 	kmx_walk_begin(c->vcpu);
 
+	/*
+	 * 2012's cmpxchg compared the whole spte it had read, so a new pfn
+	 * or a lost host-writable bit failed it: keep that, so that the
+	 * damage stays in the guest.
+	 */
 	c->sptep = kmx_last_sptep(c->vcpu, c->fault->addr, &cur, &level);
-	if (!c->sptep || !(cur & KMX_SPTE_IDENT))
+	if (!c->sptep || !(cur & KMX_SPTE_IDENT) ||
+	    !(cur & shadow_host_writable_mask) ||
+	    (cur ^ c->old) & SPTE_BASE_ADDR_MASK || sptep_to_sp(c->sptep)->unsync)
 		return KMX_FPR_FALLBACK;
 	c->new = (cur | PT_WRITABLE_MASK | shadow_mmu_writable_mask) & ~KMX_SPTE_IDENT;
 	if (!try_cmpxchg64(c->sptep, &cur, c->new))
@@ -456,7 +466,12 @@ static enum kmx_fastpf_result kmx_fastpf_try(struct kmx_fastpf_ctx *c)
 	enum kmx_fastpf_result r;
 	bool mark_first;
 
-	if (kmx_fastpf_variant == KMX_FPV_IDENT_BYTE)
+	/*
+	 * Shadow paging and mmu-writable only: the byte store must not meet
+	 * a lock scheme's bits, nor a TDP MMU spte frozen by a zap.
+	 */
+	if (kmx_fastpf_variant == KMX_FPV_IDENT_BYTE &&
+	    c->scheme == KMX_FASTPF_MMU_WRITABLE && !c->vcpu->arch.mmu->root_role.direct)
 		return kmx_fastpf_ident(c);
 	for (;;) {
 		c->sptep = kmx_last_sptep(c->vcpu, c->fault->addr, &c->old, &c->level);
@@ -545,7 +560,8 @@ int kmx_fast_page_fault(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
 	 * clock read costs as much as the rest of the fast path under
 	 * emulation.  Interrupts are off: both reads are on this CPU.
 	 */
-	timed = !(__this_cpu_inc_return(kmx_fastpf_sample) % KMX_HIST_SAMPLE);
+	timed = !(__this_cpu_inc_return(kmx_fastpf_sample) % KMX_HIST_SAMPLE) &&
+		kmx_fastpf_variant != KMX_FPV_IDENT_BYTE;	/* irqs on inside */
 	if (timed)
 		t0 = local_clock();
 	r = kmx_fastpf_try(&c);
