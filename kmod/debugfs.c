@@ -165,6 +165,9 @@ void kmx_vm_debugfs_init(struct kmx_vm *vm)
 		debugfs_create_file(kmx_hist_names[i], 0444, vm->debugfs,
 				    &vm->hist_files[i], &hist_fops);
 	}
+#if defined(KVM_MMU_EXT_DEBUG) && defined(KVM_MMU_EXT_FULL)
+	kmx_fastpf_vm_debugfs_init(vm);
+#endif
 }
 
 #ifdef KVM_MMU_EXT_DEBUG

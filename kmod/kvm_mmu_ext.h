@@ -279,6 +279,10 @@ void kmx_fastpf_debugfs_init(void);
 int kmx_fastpf_scheme_ok(u32 scheme);
 void kmx_fastpf_scheme_get(u32 scheme);
 void kmx_fastpf_scheme_put(u32 scheme);
+#ifdef KVM_MMU_EXT_DEBUG
+struct kmx_vm;
+void kmx_fastpf_vm_debugfs_init(struct kmx_vm *vm);
+#endif
 
 int kmx_hooks_register(void);
 void kmx_hooks_unregister(void);

@@ -24,6 +24,11 @@
  *    page table clears MMU-writable, so such an spte is never fixed;
  *  - the access check includes U/S: a user-mode write to a supervisor spte
  *    (the CR0.WP=0 case) goes to KVM, which raises the guest's #PF;
+ *  - the guest's permission check, permission_fault()'s bitmap on the
+ *    spte's access bits, must allow the write, and a supervisor write to
+ *    a user page with CR4.SMAP set goes to KVM (RFLAGS.AC decides there);
+ *  - never RET_PF_SPURIOUS: the hardware checks SMAP against a writable
+ *    spte too, so a fault on one goes to KVM, which tells the two apart;
  *  - no prefetch faults and nothing in guest mode;
  *  - the gfn is the shadow page's (kvm_mmu_page_get_gfn()), not the
  *    guest's, which has not been walked yet;
@@ -40,6 +45,7 @@
 #include <linux/kvm_host.h>
 #include <linux/log2.h>
 #include <linux/sched/clock.h>
+#include <linux/seq_file.h>
 
 #include "kvm_mmu_ext.h"
 #include "vm.h"
@@ -48,6 +54,7 @@
 #include "mmu.h"
 #include "mmu/mmu_internal.h"
 #include "mmu/spte.h"
+#include "mmu/tdp_mmu.h"
 #include "kvm_cache_regs.h"
 
 /* Debug-only broken variants: how the fix-up differs from the scheme. */
@@ -107,6 +114,20 @@ static bool kmx_is_lock_scheme(u32 scheme)
 	return scheme == KMX_FASTPF_LOCK_BIT || scheme == KMX_FASTPF_TWO_BIT;
 }
 
+/*
+ * Are the lock bits free in KVM's sptes?  The masks are 0 until the vendor
+ * module initialises, and change when it is reloaded with other
+ * parameters, so this is checked where the bits are used, not only when a
+ * policy is set.
+ */
+static bool kmx_lock_bits_free(void)
+{
+	u64 used = READ_ONCE(shadow_mmu_writable_mask) |
+		   READ_ONCE(shadow_host_writable_mask);
+
+	return used && !(used & KMX_SPTE_LOCKS);
+}
+
 /**
  * kmx_fastpf_scheme_ok() - can this build and this host run a scheme?
  * @scheme: a KMX_FASTPF_* value
@@ -118,6 +139,7 @@ int kmx_fastpf_scheme_ok(u32 scheme)
 	if (kmx_is_lock_scheme(scheme) &&
 	    ((shadow_mmu_writable_mask | shadow_host_writable_mask) & KMX_SPTE_LOCKS))
 		return -EOPNOTSUPP;
+	/* A vendor module loaded later is checked at use: kmx_lock_bits_free(). */
 	return 0;
 }
 
@@ -188,7 +210,12 @@ void kmx_fastpf_write_protect(u64 *sptep, bool pt_protect, int point)
 {
 	switch (point) {
 	case KVM_MMU_EXT_WP_BEGIN:
-		if (!READ_ONCE(kmx_lock_scheme_users))
+		/*
+		 * KVM calls WP_END after every WP_BEGIN, in the same SRCU
+		 * section, whatever happens to the static key meanwhile, so
+		 * a bit taken here is always dropped there.
+		 */
+		if (!READ_ONCE(kmx_lock_scheme_users) || !kmx_lock_bits_free())
 			break;
 		set_bit(ilog2(KMX_SPTE_WP_LOCK), (unsigned long *)sptep);
 		while (test_and_set_bit(ilog2(KMX_SPTE_PF_LOCK), (unsigned long *)sptep))
@@ -307,6 +334,36 @@ static bool kmx_write_allowed(struct kvm_page_fault *fault, u64 spte)
 	return !fault->user || (spte & shadow_user_mask);
 }
 
+/*
+ * Under shadow paging, would the guest's own page tables allow the faulting
+ * write once the spte is writable?  The spte mirrors the guest's U/S and NX
+ * bits, so this is permission_fault() on the spte's access bits, with the
+ * same permission bitmap.  SMAP depends on RFLAGS.AC and on whether the
+ * access is implicit, which the fault does not say: any supervisor write to
+ * a user page with CR4.SMAP set goes to KVM.  So does everything with
+ * protection keys, which shadow paging does not expose anyway.
+ */
+static bool kmx_guest_permits(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault,
+			      u64 spte)
+{
+	struct kvm_mmu *mmu = vcpu->arch.mmu;
+	unsigned int pfec = fault->error_code &
+			    (PFERR_WRITE_MASK | PFERR_USER_MASK | PFERR_FETCH_MASK);
+	unsigned int access = ACC_WRITE_MASK;
+
+	if (mmu->pkru_mask)
+		return false;
+	if (spte & shadow_user_mask) {
+		if (!fault->user && mmu->cpu_role.ext.cr4_smap)
+			return false;
+		access |= ACC_USER_MASK;
+	}
+	if (!(spte & shadow_nx_mask))
+		access |= ACC_EXEC_MASK;
+	/* The index without PFERR_RSVD_MASK: SMAP checked. */
+	return !((mmu->permissions[pfec >> 1] >> access) & 1);
+}
+
 /* The outcome of one attempt, for the counters and the tracepoint. */
 enum kmx_fastpf_result {
 	KMX_FPR_SKIPPED,	/* not a write-protect fault: KVM's */
@@ -348,6 +405,9 @@ static enum kmx_fastpf_result kmx_fastpf_check(struct kmx_fastpf_ctx *c)
 		return KMX_FPR_FALLBACK;
 	if (!is_mmu_writable_spte(c->old) &&
 	    kmx_fastpf_variant != KMX_FPV_NO_WP_CHECK && !c->ident)
+		return KMX_FPR_FALLBACK;
+	if (!vcpu->arch.mmu->root_role.direct &&
+	    !kmx_guest_permits(vcpu, fault, c->old))
 		return KMX_FPR_FALLBACK;
 
 	if (vcpu->arch.mmu->root_role.direct) {
@@ -431,14 +491,13 @@ static enum kmx_fastpf_result kmx_fastpf_ident(struct kmx_fastpf_ctx *c)
 /* lock-bit and two-bit: take the PF bit, or send the vCPU back to retry. */
 static enum kmx_fastpf_result kmx_fastpf_lock(struct kmx_fastpf_ctx *c)
 {
-	if (c->scheme == KMX_FASTPF_LOCK_BIT) {
-		if (test_and_set_bit(ilog2(KMX_SPTE_PF_LOCK), (unsigned long *)c->sptep))
-			return KMX_FPR_RETRY;
-		c->old = READ_ONCE(*c->sptep);
-		return KMX_FPR_CHECK;
-	}
-	/* two-bit: only while neither the fault nor the write-protect side has it. */
-	if (c->old & KMX_SPTE_LOCKS)
+	/*
+	 * Both take PF with a cmpxchg from the present leaf value the walk
+	 * read, never with a blind bit operation that could land on an spte
+	 * a zap cleared meanwhile.  lock-bit waits for PF alone; two-bit
+	 * only while neither the fault nor the write-protect side has it.
+	 */
+	if (c->old & (c->scheme == KMX_FASTPF_LOCK_BIT ? KMX_SPTE_PF_LOCK : KMX_SPTE_LOCKS))
 		return KMX_FPR_RETRY;
 	if (!try_cmpxchg64(c->sptep, &c->old, c->old | KMX_SPTE_PF_LOCK))
 		return KMX_FPR_RETRY;
@@ -456,6 +515,17 @@ static bool kmx_update_spte(struct kmx_fastpf_ctx *c)
 	return try_cmpxchg64(c->sptep, &c->old, c->new);
 }
 
+static bool kmx_tdp_mmu_root(struct kvm_vcpu *vcpu)
+{
+	hpa_t root = vcpu->arch.mmu->root.hpa;
+	struct kvm_mmu_page *sp;
+
+	if (!VALID_PAGE(root))
+		return false;
+	sp = root_to_sp(root);
+	return sp && is_tdp_mmu_page(sp);
+}
+
 /*
  * One fix-up: walk, lock (lock schemes), check, update.  Inside
  * kmx_walk_begin()/end().
@@ -465,6 +535,18 @@ static enum kmx_fastpf_result kmx_fastpf_try(struct kmx_fastpf_ctx *c)
 	bool locked = kmx_is_lock_scheme(c->scheme);
 	enum kmx_fastpf_result r;
 	bool mark_first;
+
+	/*
+	 * The lock bits live in shadow-MMU sptes only.  The TDP MMU changes
+	 * sptes with cmpxchg everywhere (and freezes them during zaps), so a
+	 * lock scheme there is mmu-writable; and where KVM uses the bits
+	 * (a vendor module loaded after the policy was set) there is no
+	 * lock scheme at all: back to KVM.
+	 */
+	if (locked && kmx_tdp_mmu_root(c->vcpu))
+		locked = false;
+	else if (locked && !kmx_lock_bits_free())
+		return KMX_FPR_FALLBACK;
 
 	/*
 	 * Shadow paging and mmu-writable only: the byte store must not meet
@@ -565,6 +647,14 @@ int kmx_fast_page_fault(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
 	if (timed)
 		t0 = local_clock();
 	r = kmx_fastpf_try(&c);
+	/*
+	 * Under shadow paging a write fault on an spte that allows the
+	 * write is not necessarily spurious: the hardware also checks
+	 * CR4.SMAP (with RFLAGS.AC) against it.  KVM's own path tells a
+	 * spurious fault from one that the guest must see.
+	 */
+	if (r == KMX_FPR_SPURIOUS && !vcpu->arch.mmu->root_role.direct)
+		r = KMX_FPR_FALLBACK;
 	if (timed && r != KMX_FPR_SKIPPED)
 		kmx_hist_add(vm, KMX_HIST_FASTPF, local_clock() - t0);
 	kmx_walk_end(vcpu);
@@ -583,6 +673,42 @@ out:
 }
 
 #ifdef KVM_MMU_EXT_DEBUG
+/*
+ * spte_lock_bits: how many leaf sptes of the VM's shadow MMU carry a lock
+ * bit now.  Read under mmu_lock, which every write-protect holds from its
+ * WP_BEGIN to its WP_END, so only a fault in flight of a VM that uses a
+ * lock scheme itself can hold one; for any other VM it must be 0.
+ */
+static int spte_lock_bits_show(struct seq_file *m, void *v)
+{
+	struct kmx_vm *vm = m->private;
+	struct kvm *kvm = vm->kvm;
+	struct kvm_mmu_page *sp;
+	u64 n = 0;
+	int i;
+
+	write_lock(&kvm->mmu_lock);
+	list_for_each_entry(sp, &kvm->arch.active_mmu_pages, link) {
+		for (i = 0; i < SPTE_ENT_PER_PAGE; i++)
+			if (READ_ONCE(sp->spt[i]) & KMX_SPTE_LOCKS)
+				n++;
+	}
+	write_unlock(&kvm->mmu_lock);
+	seq_printf(m, "spte_lock_bits: %llu\n", n);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(spte_lock_bits);
+
+/**
+ * kmx_fastpf_vm_debugfs_init() - the fast page fault's per-VM debug files
+ * @vm: the VM, whose debugfs directory exists
+ */
+void kmx_fastpf_vm_debugfs_init(struct kmx_vm *vm)
+{
+	debugfs_create_file("spte_lock_bits", 0400, vm->debugfs, vm,
+			    &spte_lock_bits_fops);
+}
+
 static const struct kmx_enum_knob variant_knob = {
 	.names	= kmx_fastpf_variant_names,
 	.nr	= KMX_FPV_NR,
