@@ -10,7 +10,9 @@
  *  memslot:      a memslot with watches of two ranges is deleted; the
  *                watcher gets one REMOVED record naming the slot, its
  *                watches there are gone (UNWATCH and WATCH fail ENOENT),
- *                and another handle's watch on another slot is untouched.
+ *                and another handle's watch on another slot is untouched:
+ *                the guest's writes to the surviving slot still reach both
+ *                handles, with gap-free sequence numbers.
  *  kill:         the VMM process is SIGKILLed while it watches; its exit
  *                releases everything (the module-wide pt_watches returns
  *                to what it was, and the VM is destroyed).
@@ -44,14 +46,28 @@ static void guest_code(void)
 	GUEST_DONE();
 }
 
-static struct kvm_vm *new_vm(struct kvm_vcpu **vcpu)
+/* memslot: writes to the slot that survives the deletion. */
+static void guest_slot2(void)
 {
-	struct kvm_vm *vm = vm_create_with_one_vcpu(vcpu, guest_code);
+	WRITE_ONCE(*(u64 *)SLOT2_GPA, 3);
+	WRITE_ONCE(*(u64 *)(SLOT2_GPA + 8), 4);
+	GUEST_DONE();
+}
+
+static struct kvm_vm *__new_vm(struct kvm_vcpu **vcpu, void *code)
+{
+	struct kvm_vm *vm = vm_create_with_one_vcpu(vcpu, code);
 
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, TEST_GPA, 1, SLOT_PAGES, 0);
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, SLOT2_GPA, 2, SLOT_PAGES, 0);
 	virt_map(vm, TEST_GPA, TEST_GPA, SLOT_PAGES);
+	virt_map(vm, SLOT2_GPA, SLOT2_GPA, SLOT_PAGES);
 	return vm;
+}
+
+static struct kvm_vm *new_vm(struct kvm_vcpu **vcpu)
+{
+	return __new_vm(vcpu, guest_code);
 }
 
 static int new_handle(struct kvm_vm *vm)
@@ -119,8 +135,8 @@ static void case_memslot(void)
 {
 	struct kmx_event ev[4];
 	struct kvm_vcpu *vcpu;
-	struct kvm_vm *vm = new_vm(&vcpu);
-	int a = new_handle(vm), b = new_handle(vm), n;
+	struct kvm_vm *vm = __new_vm(&vcpu, guest_slot2);
+	int a = new_handle(vm), b = new_handle(vm), n, i;
 	char stats[64];
 
 	snprintf(stats, sizeof(stats), "%d-%d/stats", getpid(), vm->fd);
@@ -142,6 +158,20 @@ static void case_memslot(void)
 		    "memslot: UNWATCH of a dropped watch did not fail with ENOENT");
 	TEST_ASSERT(kmx_watch(a, TEST_GPA, PAGE_SIZE) == -1 && errno == ENOENT,
 		    "memslot: WATCH of a deleted slot did not fail with ENOENT");
+
+	/* Both handles still watch slot 2: every write, gap-free. */
+	kmx_run_until_done(vcpu);
+	n = nr_events(a, ev, 4);
+	TEST_ASSERT(n == 2, "memslot: %d records of 2 writes to the surviving slot", n);
+	for (i = 0; i < n; i++)
+		TEST_ASSERT(ev[i].type == KMX_EVENT_WRITE && ev[i].seq == i + 1 &&
+			    ev[i].gpa == SLOT2_GPA + 8 * i,
+			    "memslot: record %d: type %u seq %llu gpa 0x%llx", i,
+			    ev[i].type, ev[i].seq, ev[i].gpa);
+	n = nr_events(b, ev, 4);
+	TEST_ASSERT(n == 2 && ev[0].seq == 0 && ev[1].seq == 1,
+		    "memslot: the other handle got %d records of 2 writes", n);
+
 	TEST_ASSERT(!kmx_unwatch(a, SLOT2_GPA, PAGE_SIZE) &&
 		    !kmx_unwatch(b, SLOT2_GPA, 2 * PAGE_SIZE),
 		    "memslot: UNWATCH on the other slot: %s", strerror(errno));

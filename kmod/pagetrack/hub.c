@@ -404,7 +404,7 @@ static void kmx_pt_track_remove_region(gfn_t gfn, unsigned long nr_pages,
 		.gpa = gfn_to_gpa(gfn),
 		.len = (u64)nr_pages << PAGE_SHIFT,
 	};
-	struct kmx_pt_watcher *w;
+	struct kmx_pt_watcher *w, *wn;
 	LIST_HEAD(told);
 	u32 nr = 0;
 
@@ -413,9 +413,9 @@ static void kmx_pt_track_remove_region(gfn_t gfn, unsigned long nr_pages,
 		if (watch->end <= gfn || watch->start >= gfn + nr_pages)
 			continue;
 		w = watch->w;
-		/* Tell each watcher once; sweep_node is free outside builds. */
-		if (!w->sweep++)
-			list_add_tail(&w->sweep_node, &told);
+		/* Tell each watcher once. */
+		if (list_empty(&w->told_node))
+			list_add_tail(&w->told_node, &told);
 		kmx_pt_unref(vm, watch->start, watch->end, false);
 		list_del(&watch->node);
 		w->nr_watches--;
@@ -425,8 +425,8 @@ static void kmx_pt_track_remove_region(gfn_t gfn, unsigned long nr_pages,
 	}
 	if (nr) {
 		kmx_pt_republish(hub);
-		list_for_each_entry(w, &told, sweep_node) {
-			w->sweep = 0;
+		list_for_each_entry_safe(w, wn, &told, told_node) {
+			list_del_init(&w->told_node);
 			if (kmx_pt_ring_push(&w->ring, &ev))
 				kmx_stat_add(vm, KMX_STAT_PT_EVENTS, 1);
 			else
@@ -539,6 +539,7 @@ int kmx_pt_watcher_init(struct kmx_pt_watcher *w, struct kmx_vm *vm)
 {
 	w->vm = vm;
 	INIT_LIST_HEAD(&w->sweep_node);
+	INIT_LIST_HEAD(&w->told_node);
 	return kmx_pt_ring_init(&w->ring, KMX_RING_DEFAULT);
 }
 

@@ -57,6 +57,9 @@ struct kmx_pt_ring {
  * @nr_watches:	its watches, under the hub's lock
  * @sweep:	scratch of the watch-set rebuild, under the hub's lock
  * @sweep_node:	ditto
+ * @told_node:	on the list of watchers a memslot deletion tells, under
+ *		the hub's lock; apart from @sweep_node, which the rebuild
+ *		that follows uses
  * @rcu:	frees it once the notifier can no longer be delivering to it
  */
 struct kmx_pt_watcher {
@@ -65,6 +68,7 @@ struct kmx_pt_watcher {
 	unsigned int nr_watches;
 	unsigned int sweep;
 	struct list_head sweep_node;
+	struct list_head told_node;
 	struct rcu_head rcu;
 };
 
