@@ -50,26 +50,62 @@ static void kmx_write_protect(u64 *sptep, bool pt_protect, int point)
 struct kmx_flush {
 	u64 locked_ns;		/* when FLUSH_LOCKED took mmu_lock; 0 before */
 	bool rmap_unmapped;	/* kmx_rmap_flush_begin() unmapped the rmaps */
+	atomic_t rmap_walkers;	/* open walk brackets of the lockless unmap */
+	struct rcu_head rcu;	/* kmx_rmap_walking() reads it under RCU */
 };
 
 static DEFINE_XARRAY(kmx_flushes);
+
+static void kmx_flush_free(struct kmx_flush *f)
+{
+	if (f)
+		kfree_rcu(f, rcu);
+}
 
 static bool kmx_flush_begin(struct kvm *kvm, struct kvm_memory_slot *slot,
 			    bool zap_all)
 {
 	struct kmx_flush *f = kzalloc(sizeof(*f), GFP_KERNEL);
-	bool unmapped = kmx_rmap_flush_begin(kvm, slot, zap_all);
 	void *old;
 
-	/* Without a record the flush goes untimed and unaudited, nothing more. */
-	if (!f) {
-		kfree(xa_erase(&kmx_flushes, (unsigned long)kvm));
-		return unmapped;
+	/*
+	 * The record is published before the walk, so that the VM's
+	 * kvm_mmu_commit_zap_page() finds its walker count.  Without a
+	 * record there is no lockless unmap, and the flush goes untimed.
+	 */
+	if (f) {
+		old = xa_store(&kmx_flushes, (unsigned long)kvm, f, GFP_KERNEL);
+		if (xa_is_err(old)) {
+			kfree(f);
+			f = NULL;
+		} else {
+			kmx_flush_free(old);
+		}
 	}
-	f->rmap_unmapped = unmapped;
-	old = xa_store(&kmx_flushes, (unsigned long)kvm, f, GFP_KERNEL);
-	kfree(xa_is_err(old) ? f : old);
-	return unmapped;
+	if (!f) {
+		kmx_flush_free(xa_erase(&kmx_flushes, (unsigned long)kvm));
+		return kmx_rmap_flush_begin(kvm, slot, zap_all, NULL);
+	}
+	f->rmap_unmapped = kmx_rmap_flush_begin(kvm, slot, zap_all,
+						&f->rmap_walkers);
+	return f->rmap_unmapped;
+}
+
+/*
+ * The rmap_walking hook: kvm_mmu_commit_zap_page() of @kvm waits while
+ * this VM's lockless unmap is inside a walk bracket, and only then.
+ * Under mmu_lock; the record is freed after an RCU grace period.
+ */
+static bool kmx_rmap_walking(struct kvm *kvm)
+{
+	struct kmx_flush *f;
+	bool walking;
+
+	rcu_read_lock();
+	f = xa_load(&kmx_flushes, (unsigned long)kvm);
+	walking = f && atomic_read(&f->rmap_walkers);
+	rcu_read_unlock();
+	return walking;
 }
 
 /* Drop the records of flushes in progress, once no hook can run. */
@@ -79,7 +115,7 @@ static void kmx_flushes_drop(void)
 	unsigned long key;
 
 	xa_for_each(&kmx_flushes, key, f)
-		kfree(xa_erase(&kmx_flushes, key));
+		kmx_flush_free(xa_erase(&kmx_flushes, key));
 }
 
 static bool kmx_flush_memslot(struct kvm *kvm, struct kvm_memory_slot *slot,
@@ -93,7 +129,7 @@ static bool kmx_flush_memslot(struct kvm *kvm, struct kvm_memory_slot *slot,
 	case KVM_MMU_EXT_FLUSH_BEGIN:
 		return kmx_flush_begin(kvm, slot, zap_all);
 	case KVM_MMU_EXT_FLUSH_END:
-		kfree(xa_erase(&kmx_flushes, (unsigned long)kvm));
+		kmx_flush_free(xa_erase(&kmx_flushes, (unsigned long)kvm));
 		return false;
 	}
 
@@ -133,6 +169,7 @@ static const struct kvm_mmu_ext_ops kmx_ops = {
 	.write_protect		= kmx_write_protect,
 	.fetch_gpte		= kmx_gpte_fetch,
 	.flush_memslot		= kmx_flush_memslot,
+	.rmap_walking		= kmx_rmap_walking,
 	.rmap_wait		= kmx_rmap_wait,
 	.apf_setup		= kmx_apf_setup,
 	.apf_event		= kmx_apf_event,

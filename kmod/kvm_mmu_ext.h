@@ -292,7 +292,7 @@ bool kmx_gpte_fetch(struct kvm_vcpu *vcpu,
 void kmx_gpte_debugfs_init(void);
 struct kvm_memory_slot;
 bool kmx_rmap_flush_begin(struct kvm *kvm, struct kvm_memory_slot *slot,
-			  bool zap_all);
+			  bool zap_all, atomic_t *walkers);
 void kmx_rmap_wait(struct kvm *kvm, u64 ns);
 void kmx_rmap_audit(struct kvm *kvm, struct kvm_memory_slot *slot);
 void kmx_rmap_debugfs_init(void);

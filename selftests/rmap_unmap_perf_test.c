@@ -14,6 +14,16 @@
  *   - the time of the lockless unmap (rmap_unmap_ns), and of the ioctl;
  *   - vCPU 1's writes during the delete: how many, their mean and their
  *     longest time.
+ * A second VM, C, is unrelated to the delete: its vCPU writes one page per
+ * 2 MiB of a 256 MiB slot with KVM_SET_NR_MMU_PAGES at its minimum, so
+ * that nearly every write makes KVM free shadow pages
+ * (kvm_mmu_commit_zap_page()) under C's own mmu_lock; C's guest times
+ * every write while the delete runs.  Its longest write is the worst
+ * mmu_lock wait that A's delete costs an unrelated VM (under TCG it also
+ * holds CPU contention).  C's own rmap_waits must be 0: with a walker
+ * count shared by all VMs, C's frees waited, mmu_lock held, for A's
+ * lockless unmap; the result fails if they wait.
+ *
  * "kvm" is rmap_nolock off, "nolock" is on; the runs alternate, and the
  * median of three is reported.  Each "# kmx-bench: {...}" line is one JSON
  * record for make bench ($KMX_BENCH=1: BIG 512 MiB, B 256 MiB); make check
@@ -42,8 +52,13 @@
 #define B_GPA		BIT_ULL(36)
 #define NR_VCPUS	2
 #define TIMEOUT_S	600
+#define C_SLOT		1
+#define C_GPA		BIT_ULL(32)
+#define C_PAGES		((256ull << 20) >> PAGE_SHIFT)
+#define C_STRIDE	(2ull << 20)
 
 /* Guest globals; the host reaches them through addr_gva2hva(). */
+static u64 b_gpa = B_GPA, b_stride = PAGE_SIZE;
 static u64 big_pages, b_pages;
 static u64 populated;
 static bool deleting;
@@ -66,7 +81,7 @@ static void guest_code(u64 id)
 	while (!READ_ONCE(stop)) {
 		p = b_next++ % b_pages;
 		t0 = rdtsc();
-		WRITE_ONCE(*(u64 *)(B_GPA + p * PAGE_SIZE), t0);
+		WRITE_ONCE(*(u64 *)(b_gpa + p * b_stride), t0);
 		t = rdtsc() - t0;
 		if (READ_ONCE(deleting)) {
 			d_count++;
@@ -80,15 +95,22 @@ static void guest_code(u64 id)
 
 struct result {
 	double lock_us, unmap_us, ioctl_us, mean_us, max_us;
-	u64 writes;
+	double c_max_us, c_wait_us;
+	u64 writes, c_writes;
+	long long c_waits;
 	long long unmaps, zapped;
 };
 
-static struct kvm_vm *vm;
+static struct kvm_vm *vm, *vm_c;
 
 static u64 *gv(void *gva)
 {
 	return addr_gva2hva(vm, (vm_vaddr_t)gva);
+}
+
+static u64 *gv_c(void *gva)
+{
+	return addr_gva2hva(vm_c, (vm_vaddr_t)gva);
 }
 
 static void *vcpu_thread(void *arg)
@@ -112,11 +134,24 @@ static void run(u64 pages, u64 b, bool nolock, struct result *r)
 	struct kmx_policy pol = { .size = sizeof(pol), .flags = KMX_POLICY_RMAP_NOLOCK,
 				  .rmap_nolock = nolock };
 	u64 extra = pages + b, t0, lock0, khz;	/* for their page tables */
-	struct kvm_vcpu *vcpus[NR_VCPUS];
-	pthread_t threads[NR_VCPUS];
-	char stats[64];
+	struct kvm_vcpu *vcpus[NR_VCPUS], *vcpu_c;
+	pthread_t threads[NR_VCPUS], thread_c;
+	char stats[64], stats_c[64];
 	void *big;
-	int i, h;
+	int i, h, hc;
+
+	/* C: one vCPU in the write loop, shadow pages always short. */
+	vm_c = __vm_create_with_one_vcpu(&vcpu_c, C_PAGES, guest_code);
+	vm_userspace_mem_region_add(vm_c, VM_MEM_SRC_ANONYMOUS, C_GPA, C_SLOT, C_PAGES, 0);
+	virt_map(vm_c, C_GPA, C_GPA, C_PAGES);
+	vcpu_args_set(vcpu_c, 1, 1);
+	*gv_c(&b_gpa) = C_GPA;
+	*gv_c(&b_stride) = C_STRIDE;
+	*gv_c(&b_pages) = C_PAGES * PAGE_SIZE / C_STRIDE;
+	vm_ioctl(vm_c, KVM_SET_NR_MMU_PAGES, (void *)64ul);
+	hc = kmx_attach_vm(vm_c->fd);
+	TEST_ASSERT(hc >= 0, "KMX_ATTACH of VM C: %s", strerror(errno));
+	snprintf(stats_c, sizeof(stats_c), "%d-%d/stats", getpid(), vm_c->fd);
 
 	vm = __vm_create_with_vcpus(VM_SHAPE_DEFAULT, NR_VCPUS, extra, guest_code, vcpus);
 	vm_enable_cap(vm, KVM_CAP_DISABLE_QUIRKS2, KVM_X86_QUIRK_SLOT_ZAP_ALL);
@@ -141,13 +176,17 @@ static void run(u64 pages, u64 b, bool nolock, struct result *r)
 	wait_guest(gv(&populated), 0, "slot BIG populated");
 	pthread_create(&threads[1], NULL, vcpu_thread, vcpus[1]);
 	wait_guest(gv(&b_next), 64, "vCPU 1 faulting");
+	pthread_create(&thread_c, NULL, vcpu_thread, vcpu_c);
+	wait_guest(gv_c(&b_next), 256, "VM C's vCPU faulting");
 
 	lock0 = kmx_stat(stats, "memslot_flush_lock_ns");
+	WRITE_ONCE(*gv_c(&deleting), true);
 	WRITE_ONCE(*gv(&deleting), true);
 	t0 = kmx_now_ns();
 	vm_set_user_memory_region(vm, BIG_SLOT, 0, BIG_GPA, 0, NULL);
 	r->ioctl_us = (kmx_now_ns() - t0) / 1e3;
 	WRITE_ONCE(*gv(&deleting), false);
+	WRITE_ONCE(*gv_c(&deleting), false);
 	r->lock_us = (kmx_stat(stats, "memslot_flush_lock_ns") - lock0) / 1e3;
 	r->unmap_us = kmx_stat(stats, "rmap_unmap_ns") / 1e3;
 	r->unmaps = kmx_stat(stats, "rmap_unmaps");
@@ -159,6 +198,15 @@ static void run(u64 pages, u64 b, bool nolock, struct result *r)
 	r->writes = *gv(&d_count);
 	r->mean_us = r->writes ? *gv(&d_sum) * 1e3 / khz / r->writes : 0;
 	r->max_us = *gv(&d_max) * 1e3 / khz;
+	WRITE_ONCE(*gv_c(&stop), true);
+	pthread_join(thread_c, NULL);
+	r->c_writes = *gv_c(&d_count);
+	r->c_max_us = *gv_c(&d_max) * 1e3 / khz;
+	/* How often, and how long, C's frees waited for a lockless walker. */
+	r->c_waits = kmx_stat(stats_c, "rmap_waits");
+	r->c_wait_us = kmx_stat(stats_c, "rmap_wait_ns") / 1e3;
+	close(hc);
+	kvm_vm_free(vm_c);
 	close(h);
 	kvm_vm_free(vm);
 	munmap(big, pages * PAGE_SIZE);
@@ -201,6 +249,15 @@ int main(void)
 				       mode, v ? "nolock" : "kvm",
 				       (unsigned long long)r[v][k].writes,
 				       r[v][k].mean_us, r[v][k].max_us);
+			ksft_print_msg("%s %s: unrelated VM C wrote %llu pages, %.0f us max\n",
+				       mode, v ? "nolock" : "kvm",
+				       (unsigned long long)r[v][k].c_writes,
+				       r[v][k].c_max_us);
+			ksft_print_msg("%s %s: VM C's frees waited %lld times, %.0f us\n",
+				       mode, v ? "nolock" : "kvm", r[v][k].c_waits,
+				       r[v][k].c_wait_us);
+			if (r[v][k].c_waits)
+				bad = "an unrelated VM waited for the lockless unmap";
 			if (v && (r[v][k].unmaps != 1 || r[v][k].zapped < (long long)pages))
 				bad = "the lockless unmap did not zap the slot";
 		}
@@ -217,8 +274,11 @@ int main(void)
 	printf("\"writes\": [%llu, %llu], \"mean_us\": [%.1f, %.1f], ",
 	       (unsigned long long)m[0]->writes, (unsigned long long)m[1]->writes,
 	       m[0]->mean_us, m[1]->mean_us);
-	printf("\"max_us\": [%.0f, %.0f], \"reps\": %d}\n", m[0]->max_us, m[1]->max_us,
-	       reps);
+	printf("\"max_us\": [%.0f, %.0f], ", m[0]->max_us, m[1]->max_us);
+	printf("\"other_vm_max_us\": [%.0f, %.0f], ", m[0]->c_max_us, m[1]->c_max_us);
+	printf("\"other_vm_waits\": [%lld, %lld], \"other_vm_wait_us\": [%.0f, %.0f], ",
+	       m[0]->c_waits, m[1]->c_waits, m[0]->c_wait_us, m[1]->c_wait_us);
+	printf("\"reps\": %d}\n", reps);
 	if (bad)
 		ksft_test_result_fail("rmap_unmap_perf_test %s: %s\n", mode, bad);
 	else

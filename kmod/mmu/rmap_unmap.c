@@ -28,19 +28,21 @@
 
 #include "mmu.h"
 
-/* Non-empty chains per kvm_mmu_ext_rmap_walk_begin()/_end() bracket. */
+/* Non-empty chains per walk bracket (kmx_rmap_walk_begin()/_end()). */
 #define KMX_RMAP_BATCH	16
 
 /* Debug-only broken variants of the walk. */
 enum kmx_rmap_variant {
 	KMX_RMV_NONE,
 	KMX_RMV_BU_NOLOCK,
+	KMX_RMV_SKIP_CHAINS,
 	KMX_RMV_NR,
 };
 
 static const char * const kmx_rmap_variant_names[KMX_RMV_NR] = {
 	[KMX_RMV_NONE]		= "none",
 	[KMX_RMV_BU_NOLOCK]	= "being_unmapped-nolock",
+	[KMX_RMV_SKIP_CHAINS]	= "skip-chains",
 };
 
 #ifdef KVM_MMU_EXT_DEBUG
@@ -83,6 +85,7 @@ static bool kmx_rmap_audit_on;
  */
 struct kmx_rmap_walk {
 	struct kvm *kvm;
+	atomic_t *walkers;	/* the VM's walker count; NULL under mmu_lock */
 	void (*window)(struct kvm *kvm, u64 *sptep);
 	bool peek;
 	bool atomic;
@@ -141,6 +144,31 @@ static void kmx_rmap_peek_nolock(struct kmx_rmap_walk *w,
 }
 
 /*
+ * The walk bracket that the rmap_walking hook reports to
+ * kvm_mmu_commit_zap_page() of the same VM, which frees no shadow page
+ * while it is open.  Per VM: the count is the flush record's.
+ */
+static void kmx_rmap_walk_begin(struct kmx_rmap_walk *w)
+{
+	if (!w->walkers)
+		return;
+	preempt_disable();
+	atomic_inc(w->walkers);
+	/* Pairs with the smp_mb() in kvm_mmu_ext_wait_rmap_walkers(). */
+	smp_mb__after_atomic();
+}
+
+static void kmx_rmap_walk_end(struct kmx_rmap_walk *w)
+{
+	if (!w->walkers)
+		return;
+	/* The walk's accesses complete before the shadow pages can go. */
+	smp_mb__before_atomic();
+	atomic_dec(w->walkers);
+	preempt_enable();
+}
+
+/*
  * Zap every chain of @slot, at every level, through the chain lock of
  * kvm_mmu_ext_unmap_rmap(), KMX_RMAP_BATCH chains per walker bracket
  * (the bracket is what kvm_mmu_commit_zap_page() waits for before it
@@ -164,8 +192,16 @@ static void kmx_rmap_unmap_slot(struct kmx_rmap_walk *w,
 			/* Racy peek: an empty chain of an invalid slot stays empty. */
 			if (!READ_ONCE(rmap[i].val))
 				continue;
+			/*
+			 * skip-chains (debug): a walk that misses chains and
+			 * still tells KVM that the slot is unmapped, as a walk
+			 * that lost entries would.
+			 */
+			if (kmx_rmap_variant == KMX_RMV_SKIP_CHAINS && !w->atomic &&
+			    (i & 1))
+				continue;
 			if (!batch)
-				kvm_mmu_ext_rmap_walk_begin();
+				kmx_rmap_walk_begin(w);
 			if (w->peek)
 				kmx_rmap_peek_nolock(w, &rmap[i]);
 			w->cleared += kvm_mmu_ext_unmap_rmap(w->kvm, &rmap[i],
@@ -174,14 +210,14 @@ static void kmx_rmap_unmap_slot(struct kmx_rmap_walk *w,
 			w->chains++;
 			if (++batch < KMX_RMAP_BATCH)
 				continue;
-			kvm_mmu_ext_rmap_walk_end();
+			kmx_rmap_walk_end(w);
 			batch = 0;
 			if (!w->atomic)
 				cond_resched();
 		}
 	}
 	if (batch)
-		kvm_mmu_ext_rmap_walk_end();
+		kmx_rmap_walk_end(w);
 }
 
 /**
@@ -189,17 +225,20 @@ static void kmx_rmap_unmap_slot(struct kmx_rmap_walk *w,
  * @kvm: the VM
  * @slot: the memslot being deleted or moved (KVM_MEMSLOT_INVALID)
  * @zap_all: KVM will zap every shadow page (KVM_X86_QUIRK_SLOT_ZAP_ALL)
+ * @walkers: the VM's walker count, which the rmap_walking hook reads; NULL
+ *	if there is none (no flush record), and then no lockless unmap
  *
  * Context: process context, kvm->slots_lock held, no MMU lock; may sleep.
  * Return: true if every rmap of @slot was unmapped and remote TLBs were
  * flushed, so that KVM can skip its own rmap zap.
  */
 bool kmx_rmap_flush_begin(struct kvm *kvm, struct kvm_memory_slot *slot,
-			  bool zap_all)
+			  bool zap_all, atomic_t *walkers)
 {
 	struct kmx_rmap_walk w = {
-		.kvm	= kvm,
-		.peek	= kmx_rmap_variant == KMX_RMV_BU_NOLOCK,
+		.kvm		= kvm,
+		.walkers	= walkers,
+		.peek		= kmx_rmap_variant == KMX_RMV_BU_NOLOCK,
 	};
 	struct kmx_vm *vm;
 	u64 start, ns;
@@ -220,7 +259,7 @@ bool kmx_rmap_flush_begin(struct kvm *kvm, struct kvm_memory_slot *slot,
 	 * Private memslots keep KVM's own path (the APIC access page reload).
 	 * No rmaps means the TDP MMU with no nested MMU.
 	 */
-	if (!nolock || zap_all || slot->id >= KVM_USER_MEM_SLOTS ||
+	if (!nolock || zap_all || !walkers || slot->id >= KVM_USER_MEM_SLOTS ||
 	    !READ_ONCE(slot->arch.rmap[0]))
 		return false;
 

@@ -74,7 +74,8 @@
  *         kvm_rmap_unlock(): store-release of the new value).  The walker
  *         (preemption disabled) brackets each head with
  *         atomic_inc()/atomic_dec() of the walker count that the patch
- *         adds (kvm_mmu_ext_rmap_walk_begin()/_end())
+ *         reports (the module's per-VM count, read by the rmap_walking
+ *         hook)
  *         (smp_mb__after_atomic()/smp_mb__before_atomic()), clears sptes with
  *         xchg and removes an entry only if its own xchg found the spte
  *         present.  kvm_mmu_commit_zap_page() waits for the walker count to
@@ -82,7 +83,7 @@
  *         spte clear is an xchg (patch 0008 makes mmu_spte_clear_track_bits()
  *         use __update_clear_spte_slow() for every present spte).  This is
  *         what patch 0008 and kmod/mmu/rmap_unmap.c ship; the walker count
- *         is kvm_mmu_ext_rmap_walkers, bracketing up to 16 chains.
+ *         is the flush record's rmap_walkers, bracketing up to 16 chains.
  *   Its ablations (each must give a counterexample):
  *   VARIANT_RMAP_NOLOCK      no rmap lock (6.12 rmap code as is).
  *   VARIANT_RMAP_NOHANDSHAKE no walker count / wait in commit_zap.
@@ -107,7 +108,9 @@
  *                    +LOCKED = KVM_RMAP_LOCKED
  *   mem[DE0/DE1]     D0->sptes[0..1]; mem[DCNT] D0->spte_count
  *   mem[SPTE0..2]    *sptep of S0..S2 (1 = shadow-present)
- *   mem[WALKERS]     kvm_mmu_ext_rmap_walkers (patch 0008; global, not per VM)
+ *   mem[WALKERS]     the VM's walker count (kmod/hooks.c, struct kmx_flush),
+ *                    which kvm_mmu_commit_zap_page() reads through the
+ *                    rmap_walking hook (patch 0008); one VM here
  *   desc_freed       ghost: D0 was freed (mmu_free_pte_list_desc())
  *   sp_freed[sp]     ghost: kvm_mmu_free_shadow_page(SP<sp>) ran
  *
