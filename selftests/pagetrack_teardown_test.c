@@ -13,6 +13,9 @@
  *                and another handle's watch on another slot is untouched:
  *                the guest's writes to the surviving slot still reach both
  *                handles, with gap-free sequence numbers.
+ *  smm:          a slot of SMM's address space 1 over a watched range is
+ *                created and deleted; the watch, of address space 0, stays
+ *                and keeps reporting.
  *  kill:         the VMM process is SIGKILLed while it watches; its exit
  *                releases everything (the module-wide pt_watches returns
  *                to what it was, and the VM is destroyed).
@@ -25,6 +28,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -180,6 +184,55 @@ static void case_memslot(void)
 	kvm_vm_free(vm);
 }
 
+/*
+ * smm: a slot of SMM's address space 1 that mirrors a watched range is
+ * created and deleted, as QEMU does when SMRAM opens and closes.  The
+ * watch is of address space 0, whose slot lives on: no REMOVED record, the
+ * watch stays, and the guest's writes are still reported.
+ */
+static void case_smm(void)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = 1u << 16 | 7,
+		.guest_phys_addr = TEST_GPA,
+		.memory_size = SLOT_PAGES * PAGE_SIZE,
+	};
+	struct kmx_event ev[4];
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	void *mem;
+	int h, n;
+
+	if (kvm_check_cap(KVM_CAP_MULTI_ADDRESS_SPACE) < 2) {
+		ksft_print_msg("smm: no second address space, case skipped\n");
+		return;
+	}
+	vm = new_vm(&vcpu);
+	h = new_handle(vm);
+	mem = mmap(NULL, r.memory_size, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	TEST_ASSERT(mem != MAP_FAILED, "mmap");
+	r.userspace_addr = (u64)mem;
+	TEST_ASSERT(!kmx_watch(h, TEST_GPA, PAGE_SIZE), "KMX_WATCH: %s", strerror(errno));
+	vm_ioctl(vm, KVM_SET_USER_MEMORY_REGION, &r);
+	r.memory_size = 0;
+	vm_ioctl(vm, KVM_SET_USER_MEMORY_REGION, &r);
+
+	n = nr_events(h, ev, 4);
+	TEST_ASSERT(!n, "smm: %d records (type %u) for a deletion in address space 1",
+		    n, n ? ev[0].type : 0);
+	kmx_run_to(vcpu, UCALL_SYNC);
+	n = nr_events(h, ev, 4);
+	TEST_ASSERT(n == 1 && ev[0].type == KMX_EVENT_WRITE && ev[0].seq == 0 &&
+		    ev[0].gpa == TEST_GPA,
+		    "smm: %d records of the guest's write after the deletion", n);
+	TEST_ASSERT(!kmx_unwatch(h, TEST_GPA, PAGE_SIZE), "smm: UNWATCH: %s",
+		    strerror(errno));
+	close(h);
+	kvm_vm_free(vm);
+	munmap(mem, SLOT_PAGES * PAGE_SIZE);
+}
+
 static void case_kill(void)
 {
 	long long watches = kmx_stat("stats", "pt_watches");
@@ -223,6 +276,7 @@ int main(void)
 	case_vm_first();
 	case_handle_first();
 	case_memslot();
+	case_smm();
 	case_kill();
 	ksft_test_result_pass("pagetrack_teardown_test %s\n", kmx_mode());
 	ksft_finished();

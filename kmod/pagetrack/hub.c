@@ -343,6 +343,9 @@ static void kmx_pt_unref(struct kmx_vm *vm, gfn_t start, gfn_t end, bool untrack
 	for (gfn = start; gfn < end; gfn++) {
 		unsigned long v = xa_to_value(xa_load(&hub->refs, gfn));
 
+		/* Up to 2^18 gfns, each an mmu_lock round: let others run. */
+		if (!((gfn - start) % 64))
+			cond_resched();
 		if (WARN_ON_ONCE(!v))
 			continue;
 		if (v > 1) {
@@ -365,9 +368,12 @@ static int kmx_pt_ref(struct kmx_vm *vm, gfn_t start, gfn_t end)
 	for (gfn = start; gfn < end; gfn++) {
 		unsigned long v = xa_to_value(xa_load(&hub->refs, gfn));
 
-		if (!((gfn - start) % 64) && fatal_signal_pending(current)) {
-			r = -EINTR;
-			break;
+		if (!((gfn - start) % 64)) {
+			if (fatal_signal_pending(current)) {
+				r = -EINTR;
+				break;
+			}
+			cond_resched();
 		}
 		r = xa_err(xa_store(&hub->refs, gfn, xa_mk_value(v + 1),
 				    GFP_KERNEL_ACCOUNT));
@@ -392,6 +398,21 @@ static int kmx_pt_ref(struct kmx_vm *vm, gfn_t start, gfn_t end)
  * tracking goes with the slot.  Runs under KVM's slots_lock and
  * track_srcu, so it may sleep but must not unregister the notifier.
  */
+/*
+ * KVM reports the deletions of every address space, without naming it.  A
+ * VMM with SMM mirrors system memory into address space 1, so a deletion
+ * there names gfns whose address-space-0 slot lives on.  Watches are of
+ * address space 0 (KMX_WATCH looks the range up there): a watch whose slot
+ * is still valid there was not deleted.  The slot being deleted in address
+ * space 0 is marked KVM_MEMSLOT_INVALID by now.  slots_lock is held.
+ */
+static bool kmx_pt_slot_alive(struct kvm *kvm, gfn_t gfn)
+{
+	struct kvm_memory_slot *slot = __gfn_to_memslot(__kvm_memslots(kvm, 0), gfn);
+
+	return slot && !(slot->flags & KVM_MEMSLOT_INVALID);
+}
+
 static void kmx_pt_track_remove_region(gfn_t gfn, unsigned long nr_pages,
 				       struct kvm_page_track_notifier_node *node)
 {
@@ -412,11 +433,14 @@ static void kmx_pt_track_remove_region(gfn_t gfn, unsigned long nr_pages,
 	list_for_each_entry_safe(watch, tmp, &hub->watches, node) {
 		if (watch->end <= gfn || watch->start >= gfn + nr_pages)
 			continue;
+		if (kmx_pt_slot_alive(vm->kvm, watch->start))
+			continue;
 		w = watch->w;
 		/* Tell each watcher once. */
 		if (list_empty(&w->told_node))
 			list_add_tail(&w->told_node, &told);
 		kmx_pt_unref(vm, watch->start, watch->end, false);
+		cond_resched();
 		list_del(&watch->node);
 		w->nr_watches--;
 		hub->nr_watches--;
@@ -573,6 +597,7 @@ void kmx_pt_watcher_release(struct kmx_pt_watcher *w)
 		hub->nr_watches--;
 		kfree(watch);
 		nr++;
+		cond_resched();
 	}
 	if (nr) {
 		kmx_pt_republish(hub);

@@ -188,8 +188,8 @@ __poll_t kmx_pt_poll(struct kmx_pt_watcher *w, struct file *file,
  * @uarg: struct kmx_ring from userspace
  *
  * Return: 0, -EINVAL (bad size, flags, padding or capacity), -E2BIG,
- * -EFAULT, -EBUSY (the handle watches a range or has unread events) or
- * -ENOMEM.
+ * -EFAULT, -EBUSY (the handle watches a range, has unread events, or a
+ * read() is in progress on it) or -ENOMEM.
  */
 long kmx_pt_set_ring(struct kmx_pt_watcher *w, const struct kmx_ring __user *uarg)
 {
@@ -209,9 +209,18 @@ long kmx_pt_set_ring(struct kmx_pt_watcher *w, const struct kmx_ring __user *uar
 	if (!rec)
 		return -ENOMEM;
 
-	/* The hub lock keeps the watcher out of the watch set meanwhile. */
+	/*
+	 * The hub lock keeps the watcher out of the watch set meanwhile.  A
+	 * blocking read() sleeps with read_lock held, possibly for ever on a
+	 * handle with no watches: waiting for it here, with the hub lock
+	 * held, would wedge every memslot deletion of the VM behind it.
+	 */
 	mutex_lock(&w->vm->pt.lock);
-	mutex_lock(&ring->read_lock);
+	if (!mutex_trylock(&ring->read_lock)) {
+		mutex_unlock(&w->vm->pt.lock);
+		kvfree(rec);
+		return -EBUSY;
+	}
 	spin_lock(&ring->lock);
 	r = -EBUSY;
 	if (!w->nr_watches && !kmx_pt_ring_used(ring) && !ring->lost) {
