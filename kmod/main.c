@@ -168,6 +168,8 @@ out_hooks:
 	kmx_hooks_unregister();
 out_debugfs:
 	kmx_debugfs_exit();
+	/* The fastpf_scheme argument took a write-protect key reference. */
+	kmx_fastpf_scheme_put(kmx_default_policy.fastpf_scheme);
 	return r;
 }
 

@@ -164,7 +164,8 @@ int kmx_policy_check(const struct kmx_policy *p)
  * @uarg: the argument
  *
  * Return: 0, -EFAULT, -EINVAL (smaller than @min) or -E2BIG (larger than
- * @ksize, with a non-zero tail).
+ * @ksize, with a non-zero tail, or larger than a page, as clone3() and
+ * openat2() refuse).
  */
 int kmx_copy_arg(void *dst, size_t ksize, size_t min, const void __user *uarg)
 {
@@ -174,6 +175,8 @@ int kmx_copy_arg(void *dst, size_t ksize, size_t min, const void __user *uarg)
 		return -EFAULT;
 	if (usize < min)
 		return -EINVAL;
+	if (usize > PAGE_SIZE)
+		return -E2BIG;
 	return copy_struct_from_user(dst, ksize, uarg, usize);
 }
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "kvm_util.h"
@@ -92,6 +93,26 @@ static void test_device(int dev, struct kvm_vm *vm, struct kvm_vcpu *vcpu)
 	expect_errno("attach-size-short",
 		     attach(dev, sizeof(struct kmx_attach) - 1, 0, vm->fd, 0), EINVAL);
 	expect_errno("attach-nonzero-tail", ioctl(dev, KMX_ATTACH, &big), E2BIG);
+	/*
+	 * Capped at a page, as clone3() and openat2() do: an argument that
+	 * says it is 2 MiB, all zeros after the struct, is refused rather
+	 * than scanned to its end and accepted.
+	 */
+	{
+		size_t len = 2u << 20;
+		struct kmx_attach *a = mmap(NULL, len, PROT_READ | PROT_WRITE,
+					    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		long r;
+
+		TEST_ASSERT(a != MAP_FAILED, "mmap");
+		a->size = len;
+		a->vm_fd = vm->fd;
+		r = ioctl(dev, KMX_ATTACH, a);
+		expect_errno("attach-size-huge", r, E2BIG);
+		if (r >= 0)
+			close(r);
+		munmap(a, len);
+	}
 	expect_errno("attach-flags", attach(dev, sizeof(struct kmx_attach), 1, vm->fd, 0),
 		     EINVAL);
 	expect_errno("attach-flags-high",
