@@ -189,6 +189,13 @@ static void kmx_rmap_unmap_slot(struct kmx_rmap_walk *w,
 		n = gfn_to_index(slot->base_gfn + slot->npages - 1,
 				 slot->base_gfn, level) + 1;
 		for (i = 0; i < n; i++) {
+			/* A huge, sparse slot: yield every 4096 heads, too. */
+			if (!(i & 4095) && !w->atomic) {
+				if (batch)
+					kmx_rmap_walk_end(w);
+				batch = 0;
+				cond_resched();
+			}
 			/* Racy peek: an empty chain of an invalid slot stays empty. */
 			if (!READ_ONCE(rmap[i].val))
 				continue;
