@@ -15,11 +15,18 @@
  *     plus the guest's own mark;
  *   - the worker made progress while a token was pending.
  *
+ * The server is causal (kmx_apf_cfg.causal): it serves a page only after
+ * the guest reported its not-present and the worker ran with the token
+ * pending, so the progress check cannot fail on a loaded host, only on a
+ * policy that blocks the vCPU.
+ *
  * Runs, in the mode the runner set:
  *   kvm		policy kvm
  *   threshold		policy threshold, a threshold below the delay
  *   preempted		policy kvm, with a busy thread pinned to the vCPU
  *			thread's CPU
+ *   cancel		policy kvm; the guest disables async PF while tokens
+ *			are pending: each is cancelled, no page-ready follows
  *   off		policy off, the negative control: the vCPU blocks in
  *			the host for each page, the worker cannot run while
  *			a page is pending, and the progress check must fail
@@ -64,6 +71,28 @@ static void run(const char *mode, const char *variant, struct kmx_apf_cfg *cfg)
 				      why ?: "policy off went unnoticed");
 }
 
+/*
+ * cancel: the guest writes 0 to MSR_KVM_ASYNC_PF_EN while tokens are
+ * pending.  Each pending token must be cancelled (the module's
+ * apf_cancelled agrees with the guest), and no page-ready may follow,
+ * except one that KVM had already sent.
+ */
+static void run_cancel(const char *mode, struct kmx_apf_cfg *cfg)
+{
+	struct kmx_apf_result r;
+	const char *why;
+	char name[96];
+
+	snprintf(name, sizeof(name), "async_pf_test %s cancel", mode);
+	kmx_apf_run(cfg, &r);
+	kmx_apf_print(name, &r);
+	why = kmx_apf_check_cancel(&r);
+	if (why)
+		ksft_test_result_fail("%s: %s\n", name, why);
+	else
+		ksft_test_result_pass("%s\n", name);
+}
+
 int main(void)
 {
 	const char *mode = kmx_mode();
@@ -71,10 +100,11 @@ int main(void)
 		.policy = KMX_APF_POLICY_KVM,
 		.delay_us = DELAY_US,
 		.nr_pages = NR_PAGES,
+		.causal = true,
 	};
 
 	ksft_print_header();
-	ksft_set_plan(4);
+	ksft_set_plan(5);
 	TEST_ASSERT(kmx_have_hooks(), "needs the FULL build");
 
 	run(mode, "kvm", &cfg);
@@ -88,8 +118,16 @@ int main(void)
 	cfg.preempt = true;
 	run(mode, "preempted", &cfg);
 
+	cfg.preempt = false;
+	cfg.causal = false;
+	cfg.cancel = true;
+	run_cancel(mode, &cfg);
+	cfg.cancel = false;
+
+	/* Nothing to report under off: the vCPU blocks in the host. */
 	cfg.policy = KMX_APF_POLICY_OFF;
 	cfg.preempt = false;
+	cfg.causal = false;
 	run(mode, "off", &cfg);
 
 	ksft_finished();

@@ -22,6 +22,13 @@
  * @preempt:		pin a busy thread to the vCPU thread's CPU
  * @detached:		no handle: the module's defaults apply, and it may be
  *			unloaded during the run (no module counters then)
+ * @cancel:		the worker disables async PF (MSR_KVM_ASYNC_PF_EN = 0)
+ *			as soon as a token is pending; check with
+ *			kmx_apf_check_cancel()
+ * @causal:		serve a page only once the guest has reported its
+ *			not-present and the worker has run since, with the
+ *			token pending; so a policy that goes async always
+ *			shows the worker's progress, however loaded the host
  */
 struct kmx_apf_cfg {
 	__u32 policy;
@@ -31,6 +38,8 @@ struct kmx_apf_cfg {
 	__u32 baseline_ms;
 	bool preempt;
 	bool detached;
+	bool cancel;
+	bool causal;
 };
 
 /**
@@ -77,6 +86,10 @@ struct kmx_apf_guest_result {
 	__u64 max_pending;
 	__u64 pending_left;
 	__u64 timed_out;
+	__u64 cancel_pending;	/* tokens pending at the disable (cancel) */
+	__u64 cancel_inflight;	/* a page-ready already sent at the disable */
+	__u64 ready_after_cancel; /* page-readies of other tokens after it */
+	__u64 uncaused;		/* host side: served without the report */
 };
 
 /**
@@ -113,6 +126,13 @@ void kmx_apf_run(const struct kmx_apf_cfg *cfg, struct kmx_apf_result *res);
  */
 const char *kmx_apf_check(const struct kmx_apf_result *res);
 extern const char * const kmx_apf_no_progress;
+
+/*
+ * For a @cancel run: NULL if every token pending at the disable was
+ * cancelled, in the guest's view and the module's, and no page-ready of
+ * one followed; else what went wrong.
+ */
+const char *kmx_apf_check_cancel(const struct kmx_apf_result *res);
 
 /* Print @res as "# " lines, prefixed by @name. */
 void kmx_apf_print(const char *name, const struct kmx_apf_result *res);

@@ -100,7 +100,18 @@ static struct gctx ctx[NR_CTX];
 static u8 stacks[NR_CTX][CTX_STACK] __aligned(16);
 static int cur;
 static u32 nr_pending, nr_done;
+/*
+ * For the causal server (kmx_apf_cfg.causal): the page each faulter is
+ * touching, the worker's running count of iterations with a token
+ * pending, and for each page that count plus one at its not-present,
+ * which the VMM waits for before it serves the page.
+ */
+static u32 ctx_page[NR_CTX];
+static u64 pend_now;
+static u64 np_mark[APF_MAX_PAGES];
 static bool started;	/* the faulter contexts exist */
+static bool cancelled;	/* the worker disabled async PF (cfg.cancel) */
+static u32 inflight;	/* the token in the data area at that moment */
 static u32 readied[APF_MAX_PAGES];	/* tokens with a page-ready, in order */
 static bool early[APF_MAX_PAGES];	/* ... that came before the not-present */
 static u32 nr_readied;
@@ -178,6 +189,7 @@ static void guest_pf(struct ex_regs *regs)
 	for (i = 1; i < NR_CTX; i++)
 		if (ctx[i].wait_token == token)
 			gres.dup_token++;
+	WRITE_ONCE(np_mark[ctx_page[cur]], READ_ONCE(pend_now) + 1);
 	WRITE_ONCE(ctx[cur].wait_token, token);
 	WRITE_ONCE(nr_pending, nr_pending + 1);
 	if (nr_pending > gres.max_pending)
@@ -205,6 +217,8 @@ static void guest_ready(struct ex_regs *regs)
 	}
 	in_ready = true;
 	token = READ_ONCE(apf_data.token);
+	if (READ_ONCE(cancelled) && token && token != inflight)
+		gres.ready_after_cancel++;
 
 	if (token == ~0u) {
 		gres.broadcast++;
@@ -259,6 +273,7 @@ static void faulter(int i)
 		u64 gpa = APF_GPA + (u64)p * PAGE_SIZE;
 		u64 *page = (u64 *)gpa;
 
+		WRITE_ONCE(ctx_page[i], p);
 		if (READ_ONCE(page[0]) != APF_SIG(gpa))
 			gres.bad_sig++;
 		WRITE_ONCE(page[1], APF_MARK(gpa));
@@ -280,6 +295,33 @@ static u64 work_unit(u64 x)
 		x ^= x << 17;
 	}
 	return x;
+}
+
+/*
+ * cfg.cancel: disable async PF while tokens are pending, as a guest
+ * kernel does on kexec or reboot.  With interrupts off: after the disable
+ * KVM writes no token into the data area, so one found there was sent
+ * before it and may still be delivered.  Every other pending token is
+ * cancelled: its context is made runnable again and touches its page
+ * once more, which KVM now faults in synchronously.
+ */
+static void apf_cancel(void)
+{
+	int i;
+
+	asm volatile("cli" ::: "memory");
+	wrmsr(MSR_KVM_ASYNC_PF_EN, 0);
+	inflight = READ_ONCE(apf_data.token);
+	WRITE_ONCE(cancelled, true);
+	gres.cancel_inflight = inflight && inflight != ~0u;
+	for (i = 1; i < NR_CTX; i++) {
+		if (!ctx[i].wait_token || ctx[i].wait_token == inflight)
+			continue;
+		gres.cancel_pending++;
+		WRITE_ONCE(ctx[i].wait_token, 0);
+		WRITE_ONCE(nr_pending, nr_pending - 1);
+	}
+	asm volatile("sti; nop" ::: "memory");
 }
 
 static bool faulter_runnable(void)
@@ -347,6 +389,9 @@ static void guest_main(void)
 		x = work_unit(x);
 		iters++;
 		pend += !!READ_ONCE(nr_pending);
+		WRITE_ONCE(pend_now, pend);
+		if (gcfg.cancel && !cancelled && READ_ONCE(nr_pending))
+			apf_cancel();
 		if (faulter_runnable())
 			ctx_yield();
 		if (rdtsc() > end) {
@@ -380,6 +425,42 @@ static void guest_main(void)
 static u64 apf_hva;
 static u32 apf_delay_us;
 static u64 first_request_ns[APF_MAX_PAGES];
+static struct kvm_vm *apf_vm;
+static bool apf_causal;
+static bool served[APF_MAX_PAGES];
+static u64 apf_uncaused;
+
+/*
+ * A page that the guest never reports (KVM faulted it in synchronously,
+ * which it may, e.g. while an event is being reinjected) is served after
+ * this long anyway, and counted: it adds no token, so no verdict rests on
+ * it.  Only a deadlock guard.
+ */
+#define CAUSAL_GUARD_NS	(10 * 1000000000ULL)
+
+/*
+ * Causal serving: wait for the guest's not-present of page @p, then for
+ * one worker iteration with the token pending.
+ */
+static void apf_wait_caused(u32 p)
+{
+	u64 *mark = addr_gva2hva(apf_vm, (vm_vaddr_t)&np_mark[p]);
+	u64 *now = addr_gva2hva(apf_vm, (vm_vaddr_t)&pend_now);
+	u64 end = kmx_now_ns() + CAUSAL_GUARD_NS, m;
+
+	for (;;) {
+		m = __atomic_load_n(mark, __ATOMIC_ACQUIRE);
+		if (m && __atomic_load_n(now, __ATOMIC_ACQUIRE) >= m)
+			return;
+		if (__atomic_load_n(&served[p], __ATOMIC_ACQUIRE))
+			return;
+		if (kmx_now_ns() > end) {
+			__atomic_add_fetch(&apf_uncaused, 1, __ATOMIC_RELAXED);
+			return;
+		}
+		usleep(20);
+	}
+}
 
 static int apf_serve(int mode, int uffd, struct uffd_msg *msg)
 {
@@ -400,12 +481,15 @@ static int apf_serve(int mode, int uffd, struct uffd_msg *msg)
 	due = __atomic_load_n(first, __ATOMIC_SEQ_CST) + apf_delay_us * 1000ULL;
 	if (due > now)
 		usleep((due - now) / 1000);
+	if (apf_causal)
+		apf_wait_caused(off / PAGE_SIZE);
 
 	for (i = 0; i < PAGE_SIZE / 8; i++)
 		buf[i] = APF_SIG(APF_GPA + off);
 	/* The second request for a page finds it there: EEXIST. */
 	if (ioctl(uffd, UFFDIO_COPY, &copy) && errno != EEXIST)
 		return -errno;
+	__atomic_store_n(&served[off / PAGE_SIZE], true, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -490,6 +574,10 @@ void kmx_apf_run(const struct kmx_apf_cfg *cfg, struct kmx_apf_result *res)
 	apf_hva = (u64)addr_gpa2hva(vm, APF_GPA);
 	apf_delay_us = cfg->delay_us;
 	memset(first_request_ns, 0, sizeof(first_request_ns));
+	memset(served, 0, sizeof(served));
+	apf_vm = vm;
+	apf_causal = cfg->causal;
+	apf_uncaused = 0;
 	uffd = uffd_setup_demand_paging(UFFDIO_REGISTER_MODE_MISSING,
 					0, (void *)apf_hva,
 					(u64)cfg->nr_pages * PAGE_SIZE,
@@ -517,6 +605,7 @@ void kmx_apf_run(const struct kmx_apf_cfg *cfg, struct kmx_apf_result *res)
 
 	sync_global_from_guest(vm, gres);
 	res->g = gres;
+	res->g.uncaused = apf_uncaused;
 	for (p = 0; p < cfg->nr_pages; p++) {
 		u64 gpa = APF_GPA + (u64)p * PAGE_SIZE;
 		u64 *page = addr_gpa2hva(vm, gpa);
@@ -557,6 +646,28 @@ void kmx_apf_run(const struct kmx_apf_cfg *cfg, struct kmx_apf_result *res)
 
 const char * const kmx_apf_no_progress = "no progress while a page was pending";
 
+const char *kmx_apf_check_cancel(const struct kmx_apf_result *r)
+{
+	const struct kmx_apf_guest_result *g = &r->g;
+
+	if (g->timed_out)
+		return "the faulters did not finish within a minute";
+	if (r->bad_content || g->bad_sig)
+		return "wrong page content";
+	if (!g->cancel_pending)
+		return "no token was pending at the disable";
+	if (g->ready_after_cancel)
+		return "a page-ready of a cancelled token came after the disable";
+	if (g->still_waiting || g->stray_ready || g->dup_token || g->worker_np)
+		return "a context left waiting, or a stray token";
+	if (r->m_cancelled != (long long)g->cancel_pending)
+		return "the module cancelled other tokens than the guest had pending";
+	if (r->m_paired != (long long)g->ready || r->m_duplicate || r->m_orphan ||
+	    r->m_pending || r->m_untracked)
+		return "the module's audit disagrees with the guest";
+	return NULL;
+}
+
 const char *kmx_apf_check(const struct kmx_apf_result *r)
 {
 	const struct kmx_apf_guest_result *g = &r->g;
@@ -594,6 +705,15 @@ void kmx_apf_print(const char *name, const struct kmx_apf_result *r)
 		       name, g->still_waiting, g->pending_left);
 	ksft_print_msg("%s: guest: worker %llu iterations while faulting\n",
 		       name, g->fault_iters);
+	if (g->cancel_pending || g->cancel_inflight || g->ready_after_cancel)
+		ksft_print_msg("%s: guest: cancelled %llu, in flight %llu, ready after %llu\n",
+			       name, g->cancel_pending, g->cancel_inflight,
+			       g->ready_after_cancel);
+	if (r->m_cancelled > 0)
+		ksft_print_msg("%s: module: cancelled %lld\n", name, r->m_cancelled);
+	if (g->uncaused)
+		ksft_print_msg("%s: vmm: %llu pages served without a not-present\n",
+			       name, g->uncaused);
 	if (r->progress < 0)
 		ksft_print_msg("%s: guest: %llu with a token pending\n",
 			       name, g->pending_iters);
