@@ -29,7 +29,6 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,13 +130,6 @@ static void churn(struct kvm_vm *b, int round, bool debug)
 	}
 }
 
-static sig_atomic_t alarm_fired;
-
-static void on_alarm(int sig)
-{
-	WRITE_ONCE(alarm_fired, 1);
-}
-
 /* Whether this host lets a VM use a lock scheme (not with EPT). */
 static bool lock_schemes_here(struct kvm_vm *vm)
 {
@@ -155,7 +147,6 @@ static bool lock_schemes_here(struct kvm_vm *vm)
 
 int main(void)
 {
-	struct sigaction sa = { .sa_handler = on_alarm };
 	const char *mode = kmx_mode();
 	bool debug = kmx_debug_build();
 	struct kvm_vcpu *vcpus[NR_VCPUS];
@@ -178,12 +169,7 @@ int main(void)
 		ksft_finished();
 	}
 
-	a = vm_create_with_vcpus(NR_VCPUS, guest_code, vcpus);
-	vm_userspace_mem_region_add(a, VM_MEM_SRC_ANONYMOUS, TEST_GPA, TEST_SLOT,
-				    TEST_PAGES, KVM_MEM_LOG_DIRTY_PAGES);
-	virt_map(a, TEST_GPA, TEST_GPA, TEST_PAGES);
-	for (i = 0; i < NR_VCPUS; i++)
-		vcpu_args_set(vcpus[i], 1, i);
+	a = kmx_dirty_log_vm(NR_VCPUS, guest_code, vcpus, TEST_GPA, TEST_SLOT, TEST_PAGES);
 	{
 		struct kmx_policy pol = { .size = sizeof(pol), .flags = KMX_POLICY_FASTPF,
 					  .fastpf_scheme = KMX_FASTPF_SCHEME_MMU_WRITABLE };
@@ -234,12 +220,11 @@ int main(void)
 	kvm_vm_get_dirty_log(a, TEST_SLOT, bitmap);
 	for (i = 0; i < NR_VCPUS; i++)
 		seen[i] = pass_of(a, i);
-	sigaction(SIGALRM, &sa, NULL);
-	alarm(FINAL_TIMEOUT_S);
+	kmx_alarm(FINAL_TIMEOUT_S);
 	for (i = 0; i < NR_VCPUS; i++)
-		while (pass_of(a, i) < seen[i] + 2 && !READ_ONCE(alarm_fired))
+		while (pass_of(a, i) < seen[i] + 2 && !kmx_alarm_fired())
 			sched_yield();
-	alarm(0);
+	kmx_alarm(0);
 	WRITE_ONCE(*(u64 *)addr_gva2hva(a, (vm_vaddr_t)&stop), 1);
 
 	for (i = 0; i < NR_VCPUS; i++)

@@ -134,12 +134,7 @@ static struct result run(u32 scheme)
 	char stats[64];
 	int h, i, p, pass;
 
-	vm = vm_create_with_vcpus(NR_VCPUS, guest_code, vcpus);
-	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, TEST_GPA, TEST_SLOT,
-				    TEST_PAGES, KVM_MEM_LOG_DIRTY_PAGES);
-	virt_map(vm, TEST_GPA, TEST_GPA, TEST_PAGES);
-	for (i = 0; i < NR_VCPUS; i++)
-		vcpu_args_set(vcpus[i], 1, i);
+	vm = kmx_dirty_log_vm(NR_VCPUS, guest_code, vcpus, TEST_GPA, TEST_SLOT, TEST_PAGES);
 	khz = __vcpu_ioctl(vcpus[0], KVM_GET_TSC_KHZ, NULL);
 	TEST_ASSERT(khz > 0, "KVM_GET_TSC_KHZ");
 	h = kmx_attach_with_policy(vm->fd, &pol, stats, sizeof(stats));

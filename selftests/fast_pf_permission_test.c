@@ -24,7 +24,6 @@
  * that loops on a fault fails the test instead of hanging it.
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -157,10 +156,6 @@ static void guest_code(bool smap)
 	GUEST_DONE();
 }
 
-static void on_alarm(int sig)
-{
-}
-
 /*
  * Run @vcpu to its next ucall, for at most RUN_TIMEOUT_S.  Returns the
  * ucall, or -1 if the guest did not get there in time (KVM_RUN returns
@@ -168,13 +163,11 @@ static void on_alarm(int sig)
  */
 static int run_bounded(struct kvm_vcpu *vcpu, struct ucall *uc)
 {
-	struct sigaction sa = { .sa_handler = on_alarm };
 	int r;
 
-	sigaction(SIGALRM, &sa, NULL);	/* no SA_RESTART */
-	alarm(RUN_TIMEOUT_S);
+	kmx_alarm(RUN_TIMEOUT_S);
 	r = __vcpu_run(vcpu);
-	alarm(0);
+	kmx_alarm(0);
 	if (r < 0 && errno == EINTR)
 		return -1;
 	TEST_ASSERT(!r, "KVM_RUN: %s", strerror(errno));

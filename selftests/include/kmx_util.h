@@ -96,4 +96,23 @@ int kmx_module_unload(void);
 /* finit_module() of the module file @path with @args: 0, or -1 with errno. */
 int kmx_module_load(const char *path, const char *args);
 
+/*
+ * Arm SIGALRM to fire in @seconds (0 disarms), with a handler that only
+ * records it and is installed without SA_RESTART, so that a KVM_RUN of a
+ * guest stuck on a fault returns EINTR.  kmx_alarm_fired() tells whether
+ * it fired since it was armed.
+ */
+void kmx_alarm(unsigned int seconds);
+bool kmx_alarm_fired(void);
+
+struct kvm_vm;
+
+/*
+ * A VM with @nr_vcpus vCPUs running @guest_code(i), and memslot @slot of
+ * @pages pages at @gpa, dirty-logged and identity-mapped.
+ */
+struct kvm_vm *kmx_dirty_log_vm(int nr_vcpus, void *guest_code,
+				struct kvm_vcpu **vcpus, u64 gpa, int slot,
+				u64 pages);
+
 #endif /* SELFTEST_KMX_UTIL_H */

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -288,4 +289,40 @@ u64 kmx_now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return timespec_to_ns(ts);
+}
+
+static sig_atomic_t kmx_alarm_flag;
+
+static void kmx_on_alarm(int sig)
+{
+	WRITE_ONCE(kmx_alarm_flag, 1);
+}
+
+void kmx_alarm(unsigned int seconds)
+{
+	struct sigaction sa = { .sa_handler = kmx_on_alarm };
+
+	WRITE_ONCE(kmx_alarm_flag, 0);
+	TEST_ASSERT(!sigaction(SIGALRM, &sa, NULL), "sigaction");
+	alarm(seconds);
+}
+
+bool kmx_alarm_fired(void)
+{
+	return READ_ONCE(kmx_alarm_flag);
+}
+
+struct kvm_vm *kmx_dirty_log_vm(int nr_vcpus, void *guest_code,
+				struct kvm_vcpu **vcpus, u64 gpa, int slot,
+				u64 pages)
+{
+	struct kvm_vm *vm = vm_create_with_vcpus(nr_vcpus, guest_code, vcpus);
+	int i;
+
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, gpa, slot, pages,
+				    KVM_MEM_LOG_DIRTY_PAGES);
+	virt_map(vm, gpa, gpa, pages);
+	for (i = 0; i < nr_vcpus; i++)
+		vcpu_args_set(vcpus[i], 1, i);
+	return vm;
 }
