@@ -19,6 +19,7 @@
 #include <linux/module.h>
 #include <linux/percpu.h>
 #include <linux/slab.h>
+#include <linux/wait_bit.h>
 #include <linux/xarray.h>
 
 #include "kvm_mmu_ext.h"
@@ -62,8 +63,8 @@ static void kmx_flush_free(struct kmx_flush *f)
 		kfree_rcu(f, rcu);
 }
 
-static bool kmx_flush_begin(struct kvm *kvm, struct kvm_memory_slot *slot,
-			    bool zap_all)
+static bool __kmx_flush_begin(struct kvm *kvm, struct kvm_memory_slot *slot,
+			      bool zap_all)
 {
 	struct kmx_flush *f = kzalloc(sizeof(*f), GFP_KERNEL);
 	void *old;
@@ -89,6 +90,42 @@ static bool kmx_flush_begin(struct kvm *kvm, struct kvm_memory_slot *slot,
 	f->rmap_unmapped = kmx_rmap_flush_begin(kvm, slot, zap_all,
 						&f->rmap_walkers);
 	return f->rmap_unmapped;
+}
+
+/*
+ * Lockless unmaps in flight.  KVM asks for a VM's walker count
+ * (rmap_walking) only while kvm_mmu_ext_key is on, and an unregister turns
+ * the key off before it waits for the hooks in flight: so before an
+ * unregister no lockless unmap may start, and those running must end.
+ */
+static atomic_t kmx_unmaps_inflight = ATOMIC_INIT(0);
+static bool kmx_unmaps_stopped;
+
+static void kmx_unmaps_stop(void)
+{
+	WRITE_ONCE(kmx_unmaps_stopped, true);
+	/* Pairs with the barrier after the increment in kmx_flush_begin(). */
+	smp_mb();
+	wait_var_event(&kmx_unmaps_inflight, !atomic_read(&kmx_unmaps_inflight));
+}
+
+static bool kmx_flush_begin(struct kvm *kvm, struct kvm_memory_slot *slot,
+			    bool zap_all)
+{
+	bool unmapped;
+
+	atomic_inc(&kmx_unmaps_inflight);
+	/* Pairs with the smp_mb() in kmx_unmaps_stop(). */
+	smp_mb__after_atomic();
+	if (READ_ONCE(kmx_unmaps_stopped)) {
+		kmx_flush_free(xa_erase(&kmx_flushes, (unsigned long)kvm));
+		unmapped = kmx_rmap_flush_begin(kvm, slot, zap_all, NULL);
+	} else {
+		unmapped = __kmx_flush_begin(kvm, slot, zap_all);
+	}
+	if (atomic_dec_and_test(&kmx_unmaps_inflight))
+		wake_up_var(&kmx_unmaps_inflight);
+	return unmapped;
 }
 
 /*
@@ -187,7 +224,10 @@ static int kmx_hooks_set(bool on)
 		return 0;
 	if (on) {
 		r = kvm_mmu_ext_register(&kmx_ops);
+		if (!r)
+			WRITE_ONCE(kmx_unmaps_stopped, false);
 	} else {
+		kmx_unmaps_stop();
 		kvm_mmu_ext_unregister(&kmx_ops);
 		/* A flush that ends unhooked would leave its record. */
 		kmx_flushes_drop();

@@ -145,7 +145,7 @@ static int __init kmx_init(void)
 
 	r = kmx_debugfs_init();
 	if (r)
-		return r;
+		goto out_scheme;
 
 	r = kmx_hooks_register();
 	if (r) {
@@ -168,6 +168,7 @@ out_hooks:
 	kmx_hooks_unregister();
 out_debugfs:
 	kmx_debugfs_exit();
+out_scheme:
 	/* The fastpf_scheme argument took a write-protect key reference. */
 	kmx_fastpf_scheme_put(kmx_default_policy.fastpf_scheme);
 	return r;

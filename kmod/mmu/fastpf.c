@@ -150,26 +150,45 @@ int kmx_fastpf_scheme_ok(u32 scheme)
  * The lock schemes need the write-protect side to take part, through the
  * write-protect hook, whose static key stays on while any user of a lock
  * scheme exists; other schemes cost the write-protect paths nothing.
+ *
+ * Call it before the scheme is published.  The first user waits for an
+ * RCU grace period: every write-protect that decided at WP_BEGIN not to
+ * take part (it runs with mmu_lock held, preemption off) has ended before
+ * any fault can use the lock scheme (it runs under rcu_read_lock()).
+ * Without that, a write-protect that took no lock could write back a PF
+ * bit that such a fault had set, and leave it on the spte.
+ *
+ * Context: process context; may sleep.
  */
 void kmx_fastpf_scheme_get(u32 scheme)
 {
 	if (!kmx_is_lock_scheme(scheme))
 		return;
 	mutex_lock(&kmx_lock_scheme_mutex);
-	if (!kmx_lock_scheme_users++)
+	if (!kmx_lock_scheme_users++) {
 		static_branch_inc(&kvm_mmu_ext_wp_key);
+		synchronize_rcu();
+	}
 	mutex_unlock(&kmx_lock_scheme_mutex);
 }
 
 /**
  * kmx_fastpf_scheme_put() - a VM (or the default) stops using @scheme
  * @scheme: what kmx_fastpf_scheme_get() was called with
+ *
+ * Call it after the scheme is withdrawn.  The last user waits for an RCU
+ * grace period first, so that no fault that still uses the lock scheme
+ * overlaps a write-protect that takes no lock.
+ *
+ * Context: process context; may sleep.
  */
 void kmx_fastpf_scheme_put(u32 scheme)
 {
 	if (!kmx_is_lock_scheme(scheme))
 		return;
 	mutex_lock(&kmx_lock_scheme_mutex);
+	if (kmx_lock_scheme_users == 1)
+		synchronize_rcu();
 	if (!--kmx_lock_scheme_users)
 		static_branch_dec(&kvm_mmu_ext_wp_key);
 	mutex_unlock(&kmx_lock_scheme_mutex);
@@ -233,8 +252,11 @@ void kmx_fastpf_write_protect(u64 *sptep, bool pt_protect, int point)
 		if (kmx_fastpf_variant == KMX_FPV_IDENT_BYTE &&
 		    READ_ONCE(*sptep) & KMX_SPTE_IDENT)
 			clear_bit(ilog2(KMX_SPTE_IDENT), (unsigned long *)sptep);
-		/* Only what WP_BEGIN took: it set WP first. */
-		if (READ_ONCE(*sptep) & KMX_SPTE_WP_LOCK)
+		/*
+		 * Only what WP_BEGIN took: it set WP first, and only where the
+		 * bits are free (with EPT, bit 58 is MMU-writable).
+		 */
+		if (kmx_lock_bits_free() && READ_ONCE(*sptep) & KMX_SPTE_WP_LOCK)
 			kmx_spte_unlock(sptep, KMX_SPTE_LOCKS);
 		break;
 	}
@@ -338,7 +360,8 @@ static bool kmx_write_allowed(struct kvm_page_fault *fault, u64 spte)
  * Under shadow paging, would the guest's own page tables allow the faulting
  * write once the spte is writable?  The spte mirrors the guest's U/S and NX
  * bits, so this is permission_fault() on the spte's access bits, with the
- * same permission bitmap.  SMAP depends on RFLAGS.AC and on whether the
+ * same permission bitmap (but see CR0.WP=0 below).  SMAP depends on
+ * RFLAGS.AC and on whether the
  * access is implicit, which the fault does not say: any supervisor write to
  * a user page with CR4.SMAP set goes to KVM.  So does everything with
  * protection keys, which shadow paging does not expose anyway.
@@ -352,6 +375,13 @@ static bool kmx_guest_permits(struct kvm_vcpu *vcpu, struct kvm_page_fault *faul
 	unsigned int access = ACC_WRITE_MASK;
 
 	if (mmu->pkru_mask)
+		return false;
+	/*
+	 * With CR0.WP=0, FNAME(page_fault) maps a read-only gpte writable
+	 * and supervisor-only, so the spte no longer shows the gpte's U/S,
+	 * which SMAP needs: KVM's walk decides.
+	 */
+	if (mmu->cpu_role.ext.cr4_smap && !mmu->cpu_role.base.cr0_wp)
 		return false;
 	if (spte & shadow_user_mask) {
 		if (!fault->user && mmu->cpu_role.ext.cr4_smap)
@@ -689,9 +719,16 @@ static int spte_lock_bits_show(struct seq_file *m, void *v)
 
 	write_lock(&kvm->mmu_lock);
 	list_for_each_entry(sp, &kvm->arch.active_mmu_pages, link) {
-		for (i = 0; i < SPTE_ENT_PER_PAGE; i++)
-			if (READ_ONCE(sp->spt[i]) & KMX_SPTE_LOCKS)
+		for (i = 0; i < SPTE_ENT_PER_PAGE; i++) {
+			u64 v = READ_ONCE(sp->spt[i]);
+
+			/*
+			 * Present sptes only: MMIO sptes keep their memslot
+			 * generation in these bits.
+			 */
+			if (v & KMX_SPTE_LOCKS && is_shadow_present_pte(v))
 				n++;
+		}
 	}
 	write_unlock(&kvm->mmu_lock);
 	seq_printf(m, "spte_lock_bits: %llu\n", n);

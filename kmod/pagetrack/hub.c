@@ -403,8 +403,9 @@ static int kmx_pt_ref(struct kmx_vm *vm, gfn_t start, gfn_t end)
  * VMM with SMM mirrors system memory into address space 1, so a deletion
  * there names gfns whose address-space-0 slot lives on.  Watches are of
  * address space 0 (KMX_WATCH looks the range up there): a watch whose slot
- * is still valid there was not deleted.  The slot being deleted in address
- * space 0 is marked KVM_MEMSLOT_INVALID by now.  slots_lock is held.
+ * is still valid there was not deleted.  The callback runs from
+ * kvm_arch_commit_memory_region(), when a slot deleted in address space 0
+ * is already gone from it.  slots_lock is held.
  */
 static bool kmx_pt_slot_alive(struct kvm *kvm, gfn_t gfn)
 {
