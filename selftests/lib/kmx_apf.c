@@ -346,8 +346,13 @@ static void guest_main(void)
 	      KVM_ASYNC_PF_SEND_ALWAYS | KVM_ASYNC_PF_DELIVERY_AS_INT);
 	asm volatile("sti; nop");
 
-	/* The broadcast page-ready that answers the enable. */
-	end = rdtsc() + 1000 * guest_tsc_khz;
+	/*
+	 * The broadcast page-ready that answers the enable, before any
+	 * faulter starts: one that came later would wake the faulters as
+	 * Linux's wake-all does, and fail the run on a loaded host.  Bounded
+	 * only by the run's own timeout; no broadcast fails the run.
+	 */
+	end = rdtsc() + FAULT_TIMEOUT_MS * guest_tsc_khz;
 	while (!READ_ONCE(gres.broadcast) && rdtsc() < end)
 		cpu_relax();
 
