@@ -44,7 +44,7 @@
 #define TEST_GPA	BIT_ULL(32)
 #define TEST_PAGES	64
 #define NR_VCPUS	2
-#define CHURN_ROUNDS	100
+#define CHURN_ROUNDS	50
 /* A vCPU that cannot write 64 pages in this long is stuck on a fault. */
 #define FINAL_TIMEOUT_S	60
 
