@@ -359,12 +359,13 @@ static bool kmx_write_allowed(struct kvm_page_fault *fault, u64 spte)
 /*
  * Under shadow paging, would the guest's own page tables allow the faulting
  * write once the spte is writable?  The spte mirrors the guest's U/S and NX
- * bits, so this is permission_fault() on the spte's access bits, with the
- * same permission bitmap (but see CR0.WP=0 below).  SMAP depends on
- * RFLAGS.AC and on whether the
- * access is implicit, which the fault does not say: any supervisor write to
- * a user page with CR4.SMAP set goes to KVM.  So does everything with
- * protection keys, which shadow paging does not expose anyway.
+ * bits (but see CR0.WP=0 below), so this is permission_fault() on the
+ * spte's access bits, with the same permission bitmap.  SMAP depends on
+ * RFLAGS.AC and on whether the access is implicit, which the fault does not
+ * say: the bitmap is indexed as if SMAP applied, so any supervisor write to
+ * a user page with CR4.SMAP set goes to KVM, and the explicit test below
+ * only says so.  Protection keys go to KVM too; shadow paging does not
+ * expose them.
  */
 static bool kmx_guest_permits(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault,
 			      u64 spte)
