@@ -333,6 +333,9 @@ void kmx_hooks_unregister(void)
 		kmx_wp_refs--;
 	}
 	mutex_unlock(&kmx_hooks_lock);
+#ifdef KVM_MMU_EXT_DEBUG
+	kmx_rmap_debug_exit();
+#endif
 	kmx_apf_exit();
 	/* No hook runs any more: drop what flushes in progress left. */
 	kmx_flushes_drop();

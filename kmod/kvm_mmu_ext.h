@@ -296,6 +296,7 @@ bool kmx_rmap_flush_begin(struct kvm *kvm, struct kvm_memory_slot *slot,
 void kmx_rmap_wait(struct kvm *kvm, u64 ns);
 void kmx_rmap_audit(struct kvm *kvm, struct kvm_memory_slot *slot);
 void kmx_rmap_debugfs_init(void);
+void kmx_rmap_debug_exit(void);
 struct kvm_async_pf;
 bool kmx_apf_setup(struct kvm_vcpu *vcpu, gpa_t cr2_or_gpa, gfn_t gfn);
 void kmx_apf_event(struct kvm_vcpu *vcpu, struct kvm_async_pf *work,

@@ -35,7 +35,9 @@
  *   quirk-on	 rmap_nolock on, KVM_X86_QUIRK_SLOT_ZAP_ALL on: the fast
  *		 zap-all, the module only counts;
  *   quirk-off	 rmap_nolock on, quirk off: the lockless unmap, with the
- *		 debug build's race window (rmap_delay_us) open.  It passes
+ *		 debug build's race windows (rmap_delay_us, and
+ *		 rmap_sync_delay_us where the shipped FNAME(sync_spte) must
+ *		 meet an spte cleared under it) open.  It passes
  *		 only with evidence that the race ran (rmap_left or
  *		 rmap_waits above 0, up to QUIRK_OFF_ATTEMPTS runs in shadow
  *		 mode in debug builds, else one); without
@@ -544,8 +546,17 @@ int main(void)
 	 * that waited for the walker (rmap_waits).  Without it after a few
 	 * runs the result is inconclusive: SKIP, never a pass.
 	 */
-	if (debug)
+	if (debug) {
 		TEST_ASSERT(!kmx_debugfs_write("rmap_delay_us", "20"), "rmap_delay_us");
+		/*
+		 * The sync window: INVLPGs of slot A's gvas wait between
+		 * kvm_sync_spte()'s read and FNAME(sync_spte), where the
+		 * unmap clears sptes.  Judged by the dmesg scan: before patch
+		 * 0008 stopped it, FNAME(sync_spte) WARNed there.
+		 */
+		if (kmx_debugfs_write("rmap_sync_delay_us", "20000"))
+			ksft_print_msg("no sync window: its kprobe was not placed\n");
+	}
 	/*
 	 * In legacy-tdp mode the notifier's zap locks a whole chain before it
 	 * clears, and nothing floods guest page tables, so neither kind of
@@ -566,8 +577,14 @@ int main(void)
 		    !one.zapped || one.left || one.waits)
 			break;
 	}
-	if (debug)
+	if (debug) {
 		kmx_debugfs_write("rmap_delay_us", "0");
+		kmx_debugfs_write("rmap_sync_delay_us", "0");
+		ksft_print_msg("%s quirk-off: sync window: %lld syncs, %lld in unmaps, %lld hit\n",
+			       mode, kmx_debugfs_read_ll("rmap_syncs"),
+			       kmx_debugfs_read_ll("rmap_sync_delays"),
+			       kmx_debugfs_read_ll("rmap_sync_hits"));
+	}
 	if (!damaged(&r) && r.unmaps == ITERATIONS && r.zapped > 0 && !r.stale &&
 	    !r.left && !r.waits) {
 		report_counts(mode, "quirk-off", &r);

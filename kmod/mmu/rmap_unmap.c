@@ -18,6 +18,7 @@
 
 #include <linux/debugfs.h>
 #include <linux/delay.h>
+#include <linux/kprobes.h>
 #include <linux/kvm_host.h>
 #include <linux/sched.h>
 #include <linux/xarray.h>
@@ -27,6 +28,8 @@
 #include "trace.h"
 
 #include "mmu.h"
+#include "mmu/mmu_internal.h"
+#include "mmu/spte.h"
 
 /* Non-empty chains per walk bracket (kmx_rmap_walk_begin()/_end()). */
 #define KMX_RMAP_BATCH	16
@@ -49,6 +52,8 @@ static const char * const kmx_rmap_variant_names[KMX_RMV_NR] = {
 static unsigned int kmx_rmap_variant;
 static u32 kmx_rmap_delay_us;
 static u32 kmx_rmap_delay_every = 1;
+static u32 kmx_rmap_sync_delay_us;
+static atomic_t kmx_rmap_unmaps_running = ATOMIC_INIT(0);
 #else
 #define kmx_rmap_variant KMX_RMV_NONE
 static const u32 kmx_rmap_delay_us;
@@ -273,7 +278,13 @@ bool kmx_rmap_flush_begin(struct kvm *kvm, struct kvm_memory_slot *slot,
 	if (READ_ONCE(kmx_rmap_delay_us) && !w.peek)
 		w.window = kmx_rmap_window;
 	start = ktime_get_ns();
+#ifdef KVM_MMU_EXT_DEBUG
+	atomic_inc(&kmx_rmap_unmaps_running);
 	kmx_rmap_unmap_slot(&w, slot);
+	atomic_dec(&kmx_rmap_unmaps_running);
+#else
+	kmx_rmap_unmap_slot(&w, slot);
+#endif
 	/* kvm_unmap_gfn_range() will not flush what it did not zap. */
 	if (w.cleared)
 		kvm_flush_remote_tlbs(kvm);
@@ -342,6 +353,62 @@ void kmx_rmap_wait(struct kvm *kvm, u64 ns)
 }
 
 #ifdef KVM_MMU_EXT_DEBUG
+/*
+ * The sync window (debug builds).  kvm_sync_spte() reads an spte present,
+ * under mmu_lock, and calls the MMU's sync_spte: a lockless unmap may clear
+ * the spte in between, and FNAME(sync_spte) must then return quietly (patch
+ * 0008; before it, its WARN_ON_ONCE fired).  A kprobe on the 64-bit guest
+ * paging's sync_spte waits there while a lockless unmap runs, up to
+ * rmap_sync_delay_us, for the unmap to clear the spte: so each of
+ * rmap_unmap_race_test's INVLPGs of the slot being deleted that comes
+ * during an unmap lands in the window.
+ */
+static u64 kmx_rmap_syncs, kmx_rmap_sync_delays, kmx_rmap_sync_hits;
+
+/* paging64_sync_spte(vcpu, sp, i): the spte is the third argument's. */
+static int kmx_rmap_sync_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct kvm_mmu_page *sp = (struct kvm_mmu_page *)regs->si;
+	u64 *sptep = &sp->spt[(int)regs->dx];
+	u32 us = READ_ONCE(kmx_rmap_sync_delay_us);
+	u64 until;
+
+	if (!us)
+		return 0;
+	/* Diagnostics only: racy increments are good enough. */
+	WRITE_ONCE(kmx_rmap_syncs, kmx_rmap_syncs + 1);
+	if (!atomic_read(&kmx_rmap_unmaps_running))
+		return 0;
+	/* Wait, a bounded time, for the unmap to clear this spte. */
+	WRITE_ONCE(kmx_rmap_sync_delays, kmx_rmap_sync_delays + 1);
+	until = ktime_get_ns() + min(us, 20000U) * NSEC_PER_USEC;
+	while (is_shadow_present_pte(READ_ONCE(*sptep))) {
+		if (ktime_get_ns() > until ||
+		    !atomic_read(&kmx_rmap_unmaps_running))
+			return 0;
+		cpu_relax();
+	}
+	WRITE_ONCE(kmx_rmap_sync_hits, kmx_rmap_sync_hits + 1);
+	return 0;
+}
+
+static struct kprobe kmx_rmap_sync_kp = {
+	.symbol_name	= "paging64_sync_spte",
+	.pre_handler	= kmx_rmap_sync_pre,
+};
+
+static bool kmx_rmap_sync_kp_on;
+
+/**
+ * kmx_rmap_debug_exit() - remove the sync window's kprobe
+ */
+void kmx_rmap_debug_exit(void)
+{
+	if (kmx_rmap_sync_kp_on)
+		unregister_kprobe(&kmx_rmap_sync_kp);
+	kmx_rmap_sync_kp_on = false;
+}
+
 /**
  * kmx_rmap_debugfs_init() - the lockless rmap unmap's debug knobs
  *
@@ -351,7 +418,8 @@ void kmx_rmap_wait(struct kvm *kvm, u64 ns)
  * rmap_delay_us: a race window, for the shipped walk with the chain locked
  * before each spte clear, for being_unmapped-nolock between its unlocked
  * reads of the head and of the descriptor; rmap_delay_every: open the
- * shipped walk's window at one clear in that many.
+ * shipped walk's window at one clear in that many; rmap_sync_delay_us
+ * (at most 20000): the sync window, if its kprobe could be placed.
  */
 static const struct kmx_enum_knob variant_knob = {
 	.names	= kmx_rmap_variant_names,
@@ -368,5 +436,18 @@ void kmx_rmap_debugfs_init(void)
 			   &kmx_rmap_delay_us);
 	debugfs_create_u32("rmap_delay_every", 0600, kmx_debugfs_root,
 			   &kmx_rmap_delay_every);
+	if (register_kprobe(&kmx_rmap_sync_kp)) {
+		pr_info("no sync window: paging64_sync_spte cannot be probed\n");
+		return;
+	}
+	kmx_rmap_sync_kp_on = true;
+	debugfs_create_u32("rmap_sync_delay_us", 0600, kmx_debugfs_root,
+			   &kmx_rmap_sync_delay_us);
+	debugfs_create_u64("rmap_syncs", 0400, kmx_debugfs_root,
+			   &kmx_rmap_syncs);
+	debugfs_create_u64("rmap_sync_delays", 0400, kmx_debugfs_root,
+			   &kmx_rmap_sync_delays);
+	debugfs_create_u64("rmap_sync_hits", 0400, kmx_debugfs_root,
+			   &kmx_rmap_sync_hits);
 }
 #endif

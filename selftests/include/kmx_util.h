@@ -54,6 +54,8 @@ long long kmx_stat(const char *path, const char *name);
 void kmx_print_stats(const char *path);
 
 /* Write @val to @path under KMX_DEBUGFS; 0, or -1 with errno set. */
+/* A debugfs file holding one number; -1 if it cannot be read. */
+long long kmx_debugfs_read_ll(const char *path);
 int kmx_debugfs_write(const char *path, const char *val);
 
 struct kmx_event;

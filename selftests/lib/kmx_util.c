@@ -138,6 +138,22 @@ void kmx_print_stats(const char *path)
 	fclose(f);
 }
 
+long long kmx_debugfs_read_ll(const char *path)
+{
+	char file[256];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(file, sizeof(file), KMX_DEBUGFS "/%s", path);
+	f = fopen(file, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%lld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
 int kmx_debugfs_write(const char *path, const char *val)
 {
 	char file[256];
