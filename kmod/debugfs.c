@@ -146,17 +146,36 @@ static int hist_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(hist);
 
+/* Serialises the naming of per-VM directories. */
+static DEFINE_MUTEX(kmx_vm_debugfs_lock);
+static unsigned int kmx_vm_debugfs_seq;
+
 /**
  * kmx_vm_debugfs_init() - create /sys/kernel/debug/kvm-mmu-ext/<pid>-<vmfd>/
  * @vm: the VM; the directory is removed by the handle's release
+ *
+ * The name is that of the VM fd the attaching process holds now.  If a
+ * directory has it already, it is an older VM's, whose fd was closed (and
+ * reused) while a handle kept its state: that one is renamed
+ * <pid>-<vmfd>.<n>, so the name always leads to the VM it names.
  */
 void kmx_vm_debugfs_init(struct kmx_vm *vm)
 {
-	char name[32];
+	struct dentry *old;
+	char name[32], stale[48];
 	int i;
 
 	snprintf(name, sizeof(name), "%d-%d", vm->owner_pid, vm->vm_fd);
+	mutex_lock(&kmx_vm_debugfs_lock);
+	old = debugfs_lookup(name, kmx_debugfs_root);
+	if (old) {
+		snprintf(stale, sizeof(stale), "%s.%u", name,
+			 ++kmx_vm_debugfs_seq);
+		debugfs_rename(kmx_debugfs_root, old, kmx_debugfs_root, stale);
+		dput(old);
+	}
 	vm->debugfs = debugfs_create_dir(name, kmx_debugfs_root);
+	mutex_unlock(&kmx_vm_debugfs_lock);
 	debugfs_create_file("policy", 0444, vm->debugfs, vm, &policy_fops);
 	debugfs_create_file("stats", 0444, vm->debugfs, vm, &vm_stats_fops);
 	for (i = 0; i < KMX_HIST_NR; i++) {

@@ -223,6 +223,29 @@ static void test_handle(int dev, struct kvm_vm *vm)
 	close(h2);
 }
 
+/*
+ * A new VM on the fd number of a closed VM whose state a handle keeps: the
+ * debugfs name <pid>-<vmfd> leads to the new VM, the old one is renamed.
+ */
+static void test_fd_reused(int dev)
+{
+	struct kvm_vm *vm = vm_create_barebones();
+	char path[96];
+	int h = attach(dev, sizeof(struct kmx_attach), 0, vm->fd, 0);
+
+	TEST_ASSERT(h >= 0, "KMX_ATTACH failed, errno %d", errno);
+	snprintf(path, sizeof(path), KMX_DEBUGFS "/%d-%d/policy", getpid(), vm->fd);
+	if (have_hooks)
+		expect_ok("debugfs-fd-reused",
+			  !set_policy(h, KMX_POLICY_FASTPF, KMX_FASTPF_SCHEME_TWO_BIT,
+				      0, 0, 0) &&
+			  file_has(path, "fastpf_scheme: two-bit"));
+	else
+		expect_ok("debugfs-fd-reused", !access(path, F_OK));
+	close(h);
+	kvm_vm_free(vm);
+}
+
 /* VM before handle: the handle keeps working until it is closed. */
 static void test_vm_closed_first(int dev)
 {
@@ -233,6 +256,7 @@ static void test_vm_closed_first(int dev)
 	TEST_ASSERT(h >= 0, "KMX_ATTACH failed, errno %d", errno);
 	kvm_vm_free(vm);
 	expect_ok("vm-closed-first", !ioctl(h, KMX_GET_POLICY, &p));
+	test_fd_reused(dev);
 	close(h);
 }
 
