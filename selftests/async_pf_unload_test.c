@@ -4,9 +4,9 @@
  * guest takes async page faults under the threshold policy
  *
  * The threshold policy queues work items of the module's own that fault
- * pages in (kmod/asyncpf/apf.c); module exit must unregister the hooks
- * first and then wait for those work items, which may be blocked on a
- * userfaultfd page.  The guest of lib/kmx_apf.c (1024 pages, each delayed
+ * pages in (kmod/asyncpf/apf.c); each holds a module reference, so an
+ * unload fails with EAGAIN while one is blocked on a userfaultfd page, and
+ * the loop tries again.  The guest of lib/kmx_apf.c (1024 pages, each delayed
  * by 10 ms) runs without a handle, so the module's defaults apply
  * (apf_policy=threshold, apf_threshold_us=300 as module arguments) and
  * nothing pins the module.  While it runs, the main thread unloads and
@@ -20,6 +20,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,6 +44,21 @@ static void *guest_thread(void *arg)
 	return NULL;
 }
 
+/*
+ * Once the run is over its fault-ins end (their pages are served, or the
+ * VM's userfaultfd is gone); until then rmmod fails with EAGAIN.
+ */
+static void unload_when_idle(void)
+{
+	u64 until = kmx_now_ns() + 30000000000ULL;
+
+	while (kmx_module_unload()) {
+		TEST_ASSERT(errno == EAGAIN && kmx_now_ns() < until,
+			    "unload: %s", strerror(errno));
+		sched_yield();
+	}
+}
+
 int main(void)
 {
 	struct kmx_apf_cfg cfg = {
@@ -53,7 +69,7 @@ int main(void)
 	};
 	const char *path = getenv("KMX_MODULE"), *mode = kmx_mode();
 	const char *args = getenv("KMX_MODULE_ARGS"), *why;
-	long long setups = 0, n;
+	long long setups = 0, refused = 0, n;
 	char name[96], all[256];
 	int reloads = 0;
 	pthread_t t;
@@ -74,8 +90,14 @@ int main(void)
 	while (!READ_ONCE(run_done)) {
 		n = kmx_stat("stats", "apf_setup");
 		setups += n > 0 ? n : 0;
-		TEST_ASSERT(!kmx_module_unload(), "unload %d: %s", reloads,
-			    strerror(errno));
+		if (kmx_module_unload()) {
+			/* A fault-in holds the module while its page is due. */
+			TEST_ASSERT(errno == EAGAIN, "unload %d: %s", reloads,
+				    strerror(errno));
+			refused++;
+			sched_yield();
+			continue;
+		}
 		TEST_ASSERT(!kmx_module_load(path, all), "load %d: %s", reloads,
 			    strerror(errno));
 		reloads++;
@@ -83,13 +105,15 @@ int main(void)
 	pthread_join(t, NULL);
 
 	/* Back to the runner's arguments for the tests that follow. */
-	TEST_ASSERT(!kmx_module_unload(), "unload: %s", strerror(errno));
+	unload_when_idle();
 	TEST_ASSERT(!kmx_module_load(path, args ? args : ""), "load %s: %s", path,
 		    strerror(errno));
 
 	kmx_apf_print(name, &res);
 	ksft_print_msg("%s: %d reloads, %lld async page faults set up by the module\n",
 		       name, reloads, setups);
+	ksft_print_msg("%s: %lld unloads refused while a fault-in was pending\n",
+		       name, refused);
 	why = kmx_apf_check(&res);
 	if (why)
 		ksft_test_result_fail("%s: %s\n", name, why);

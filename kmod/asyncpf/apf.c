@@ -28,6 +28,7 @@
 
 #include <linux/kvm_host.h>
 #include <linux/mm.h>
+#include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
@@ -86,7 +87,14 @@ static void kmx_apf_prefault_put(struct kmx_apf_prefault *p)
 	}
 }
 
-/* As async_pf_execute() does, so a delayed page is delayed here alike. */
+/*
+ * As async_pf_execute() does, so a delayed page is delayed here alike.
+ * Each work item holds a module reference, so that rmmod fails with
+ * EAGAIN, rather than waiting in D state, while one is blocked on a page
+ * the VMM does not serve (a userfaultfd page may be held for ever).  The
+ * last put is the work's last access to module data; kmx_apf_exit()'s
+ * destroy_workqueue() waits for the few instructions after it.
+ */
 static void kmx_apf_prefault_work(struct work_struct *work)
 {
 	struct kmx_apf_prefault *p = container_of(work, struct kmx_apf_prefault,
@@ -104,6 +112,7 @@ static void kmx_apf_prefault_work(struct work_struct *work)
 	WRITE_ONCE(p->done, true);
 	wake_up(&p->wq);
 	kmx_apf_prefault_put(p);
+	module_put(THIS_MODULE);
 }
 
 /* Returns whether the page came within @us microseconds. */
@@ -115,9 +124,13 @@ static bool kmx_apf_wait(struct kvm_vcpu *vcpu, gfn_t gfn, u32 us)
 
 	if (kvm_is_error_hva(hva))
 		return false;
-	p = kzalloc(sizeof(*p), GFP_KERNEL_ACCOUNT);
-	if (!p)
+	if (!try_module_get(THIS_MODULE))
 		return false;
+	p = kzalloc(sizeof(*p), GFP_KERNEL_ACCOUNT);
+	if (!p) {
+		module_put(THIS_MODULE);
+		return false;
+	}
 	INIT_WORK(&p->work, kmx_apf_prefault_work);
 	init_waitqueue_head(&p->wq);
 	refcount_set(&p->ref, 2);
