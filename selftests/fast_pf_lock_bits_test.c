@@ -24,6 +24,7 @@
  *  - VM A switches to lock-bit, the VMM write-protects the slot once
  *    more, and each vCPU must write every page again within a bound: a
  *    lock bit left on an spte would make that write retry forever.
+ * Debug builds add the negative control split-decision (report_control()).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -47,6 +48,8 @@
 #define CHURN_ROUNDS	50
 /* A vCPU that cannot write 64 pages in this long is stuck on a fault. */
 #define FINAL_TIMEOUT_S	60
+/* The control's vCPU cannot write on at all: a shorter bound. */
+#define CONTROL_TIMEOUT_S 20
 
 #define SCHEME_PARAM	"/sys/module/kvm_mmu_ext/parameters/fastpf_scheme"
 
@@ -145,6 +148,131 @@ static bool lock_schemes_here(struct kvm_vm *vm)
 	return !r;
 }
 
+/* The control's guest: one pass over the pages per host go-ahead. */
+static void ctl_guest_code(u64 id)
+{
+	u64 pass, p;
+
+	for (pass = 1;; pass++) {
+		for (p = 0; p < TEST_PAGES; p++)
+			WRITE_ONCE(*(u64 *)(TEST_GPA + p * PAGE_SIZE), pass);
+		GUEST_SYNC(pass);
+	}
+}
+
+/* One harvest of the control's VM, on its own thread. */
+static void *harvest_once(void *arg)
+{
+	struct kvm_vm *vm = arg;
+	unsigned long bitmap[TEST_PAGES / 64];
+
+	kvm_vm_get_dirty_log(vm, TEST_SLOT, bitmap);
+	return NULL;
+}
+
+/*
+ * Run the control's vCPU through one pass, bounded: false if it did not
+ * get there in @timeout_s (KVM_RUN returns EINTR), i.e. it stalled.
+ */
+static bool ctl_pass(struct kvm_vcpu *vcpu, unsigned int timeout_s)
+{
+	struct ucall uc;
+	int r;
+
+	kmx_alarm(timeout_s);
+	r = __vcpu_run(vcpu);
+	kmx_alarm(0);
+	if (r < 0 && errno == EINTR)
+		return false;
+	TEST_ASSERT(!r, "KVM_RUN: %s", strerror(errno));
+	r = get_ucall(vcpu, &uc);
+	if (r == UCALL_ABORT)
+		REPORT_GUEST_ASSERT(uc);
+	TEST_ASSERT(r == UCALL_SYNC, "ucall %d", r);
+	return true;
+}
+
+/*
+ * The negative control (debug builds, legacy-tdp and shadow mode): the
+ * split-decision variant decides at WP_END again, as the write-protect
+ * hook did before its one-decision bracket, and leaves the bits of a
+ * bracket whose last lock-scheme user went away in between (its last put
+ * does not wait for the brackets in flight).  VM A's one
+ * vCPU, attached with mmu-writable, writes every page once and stops;
+ * VM B gets a lock-bit handle; a harvest write-protects A's pages with
+ * the WP_READ window at 1 ms per spte; once the first spte has reached
+ * WP_READ (the wp_sptes count moved) B's handle is closed, so the bracket
+ * in flight ends with no lock-scheme user.  Up to 50 times, until the
+ * scan finds a bit left.  Then A goes to lock-bit and its vCPU writes
+ * every page again: on the spte whose PF bit stayed it retries for ever,
+ * which is what the guest sees.  Nothing write-protects A from then on (a
+ * write-protect of that spte would spin with mmu_lock held).
+ */
+static void report_control(const char *mode, bool debug, struct kvm_vm *b)
+{
+	struct kvm_vcpu *vcpu;
+	pthread_t harvester;
+	long long left = 0, wp0;
+	char stats[64], path[80], name[96];
+	struct kvm_vm *a;
+	int h, hb, attempt;
+	bool stalled = false;
+
+	snprintf(name, sizeof(name), "fast_pf_lock_bits_test %s split-decision", mode);
+	if (!debug || !strcmp(mode, "tdp")) {
+		ksft_test_result_code(KSFT_SKIP, name, "%s\n", !debug ?
+				      "needs the debug build" :
+				      "the TDP MMU's write-protect takes no lock bit");
+		return;
+	}
+	a = kmx_dirty_log_vm(1, ctl_guest_code, &vcpu, TEST_GPA, TEST_SLOT, TEST_PAGES);
+	{
+		struct kmx_policy pol = { .size = sizeof(pol), .flags = KMX_POLICY_FASTPF,
+					  .fastpf_scheme = KMX_FASTPF_SCHEME_MMU_WRITABLE };
+
+		h = kmx_attach_with_policy(a->fd, &pol, stats, sizeof(stats));
+	}
+	snprintf(path, sizeof(path), "%.*s/spte_lock_bits",
+		 (int)(strlen(stats) - strlen("/stats")), stats);
+	TEST_ASSERT(!kmx_debugfs_write("fastpf_variant", "split-decision"),
+		    "fastpf_variant");
+	TEST_ASSERT(!kmx_debugfs_write("wp_delay_us", "1000"), "wp_delay_us");
+	for (attempt = 1; attempt <= 50 && !left; attempt++) {
+		TEST_ASSERT(ctl_pass(vcpu, FINAL_TIMEOUT_S), "control vCPU stuck");
+		hb = kmx_attach_vm(b->fd);
+		TEST_ASSERT(hb >= 0, "KMX_ATTACH: %s", strerror(errno));
+		set_scheme(hb, KMX_FASTPF_SCHEME_LOCK_BIT);
+		wp0 = kmx_stat("stats", "wp_sptes");
+		pthread_create(&harvester, NULL, harvest_once, a);
+		while (kmx_stat("stats", "wp_sptes") == wp0)
+			sched_yield();
+		close(hb);
+		pthread_join(harvester, NULL);
+		left = kmx_stat(path, "spte_lock_bits");
+		TEST_ASSERT(left >= 0, "cannot read %s", path);
+	}
+	kmx_debugfs_write("wp_delay_us", "0");
+	kmx_debugfs_write("fastpf_variant", "none");
+	if (left > 0) {
+		set_scheme(h, KMX_FASTPF_SCHEME_LOCK_BIT);
+		stalled = !ctl_pass(vcpu, CONTROL_TIMEOUT_S);
+		set_scheme(h, KMX_FASTPF_SCHEME_MMU_WRITABLE);
+	}
+	close(h);
+	kvm_vm_free(a);
+
+	if (left > 0 && stalled)
+		ksft_test_result_code(KSFT_XFAIL, name,
+				      "%lld sptes kept a lock bit (attempt %d); a lock-bit vCPU then stalled %ds\n",
+				      left, attempt - 1, CONTROL_TIMEOUT_S);
+	else if (left > 0)
+		ksft_test_result_fail("%s: %lld lock bits left, but no vCPU stalled\n",
+				      name, left);
+	else
+		ksft_test_result_fail("%s: the broken variant left no bit in 50 attempts\n",
+				      name);
+}
+
 int main(void)
 {
 	const char *mode = kmx_mode();
@@ -160,12 +288,13 @@ int main(void)
 	int h, i, round;
 
 	ksft_print_header();
-	ksft_set_plan(1);
+	ksft_set_plan(2);
 	TEST_ASSERT(kmx_have_hooks(), "needs the FULL build");
 	snprintf(name, sizeof(name), "fast_pf_lock_bits_test %s", mode);
 	b = vm_create_barebones();
 	if (!lock_schemes_here(b)) {
 		ksft_test_result_skip("%s: the lock schemes are refused on this host\n", name);
+		ksft_test_result_skip("%s split-decision: lock schemes refused here\n", name);
 		ksft_finished();
 	}
 
@@ -237,9 +366,10 @@ int main(void)
 		pthread_join(threads[i], NULL);
 	kmx_print_stats(stats);
 	close(h);
-	kvm_vm_free(b);
 	kvm_vm_free(a);
 	ksft_print_msg("%d rounds, %lld lock bits left\n", CHURN_ROUNDS, left);
 	ksft_test_result_pass("%s\n", name);
+	report_control(mode, debug, b);
+	kvm_vm_free(b);
 	ksft_finished();
 }

@@ -22,6 +22,9 @@
  * The host then checks the memory: no write that faulted reached it, and
  * every write that succeeded did.  Every guest run is bounded: a guest
  * that loops on a fault fails the test instead of hanging it.
+ *
+ * Debug builds in shadow mode add the negative control no-perm-check, the
+ * fast path without the guest's permission check, which must fail.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -44,6 +47,10 @@
 
 /* A guest run that takes longer than this is a guest stuck on a fault. */
 #define RUN_TIMEOUT_S	60
+/* The control's guest hangs for sure: fail it sooner. */
+#define CONTROL_TIMEOUT_S 20
+
+static int run_timeout_s = RUN_TIMEOUT_S;
 
 #define PF_EC_PW	(PFERR_PRESENT_MASK | PFERR_WRITE_MASK)
 
@@ -165,7 +172,7 @@ static int run_bounded(struct kvm_vcpu *vcpu, struct ucall *uc)
 {
 	int r;
 
-	kmx_alarm(RUN_TIMEOUT_S);
+	kmx_alarm(run_timeout_s);
 	r = __vcpu_run(vcpu);
 	kmx_alarm(0);
 	if (r < 0 && errno == EINTR)
@@ -231,7 +238,7 @@ static void run_one(u32 scheme, bool smap, struct outcome *o)
 			o->why = "guest hung";
 			snprintf(o->msg, sizeof(o->msg),
 				 "no ucall within %ds after sync %d, rip 0x%lx",
-				 RUN_TIMEOUT_S, syncs, rip_of(vcpu));
+				 run_timeout_s, syncs, rip_of(vcpu));
 			break;
 		}
 		if (r == UCALL_ABORT) {
@@ -257,6 +264,36 @@ static void run_one(u32 scheme, bool smap, struct outcome *o)
 	kvm_vm_free(vm);
 }
 
+/*
+ * The negative control (debug builds, shadow mode): the no-perm-check
+ * variant is the fast path before this test, which skipped the guest's
+ * permission check and returned RET_PF_SPURIOUS under shadow paging.  The
+ * guest must hang on its SMAP AC=0 write, or see the wrong fault or data.
+ */
+static void report_control(const char *mode, bool smap)
+{
+	struct outcome o;
+	char name[128];
+
+	snprintf(name, sizeof(name), "fast_pf_permission_test %s no-perm-check", mode);
+	if (!kmx_debug_build() || strcmp(mode, "shadow") || !smap) {
+		ksft_test_result_code(KSFT_SKIP, name, "%s\n",
+				      !kmx_debug_build() ? "needs the debug build" :
+				      !smap ? "needs SMAP" :
+				      "a shadow paging control: the hardware checks the guest's page tables here");
+		return;
+	}
+	TEST_ASSERT(!kmx_debugfs_write("fastpf_variant", "no-perm-check"), "fastpf_variant");
+	run_timeout_s = CONTROL_TIMEOUT_S;
+	run_one(KMX_FASTPF_SCHEME_MMU_WRITABLE, smap, &o);
+	run_timeout_s = RUN_TIMEOUT_S;
+	kmx_debugfs_write("fastpf_variant", "none");
+	if (o.why)
+		ksft_test_result_code(KSFT_XFAIL, name, "%s: %s\n", o.why, o.msg);
+	else
+		ksft_test_result_fail("%s: the broken variant went unnoticed\n", name);
+}
+
 int main(void)
 {
 	const char *mode = kmx_mode();
@@ -266,7 +303,7 @@ int main(void)
 	int i;
 
 	ksft_print_header();
-	ksft_set_plan(KMX_NR_FASTPF_SCHEMES);
+	ksft_set_plan(KMX_NR_FASTPF_SCHEMES + 1);
 	TEST_ASSERT(kmx_have_hooks(), "needs the FULL build");
 	if (!smap)
 		ksft_print_msg("no SMAP on this CPU: CR0.WP cases only\n");
@@ -287,5 +324,6 @@ int main(void)
 		else
 			ksft_test_result_pass("%s\n", name);
 	}
+	report_control(mode, smap);
 	ksft_finished();
 }

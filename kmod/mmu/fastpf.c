@@ -64,6 +64,8 @@ enum kmx_fastpf_variant {
 	KMX_FPV_MARK_FIRST,
 	KMX_FPV_PLAIN_STORE,
 	KMX_FPV_IDENT_BYTE,
+	KMX_FPV_NO_PERM_CHECK,
+	KMX_FPV_SPLIT_DECISION,
 	KMX_FPV_NR,
 };
 
@@ -73,6 +75,8 @@ static const char * const kmx_fastpf_variant_names[KMX_FPV_NR] = {
 	[KMX_FPV_MARK_FIRST]	= "mark-first",
 	[KMX_FPV_PLAIN_STORE]	= "plain-store",
 	[KMX_FPV_IDENT_BYTE]	= "ident-byte",
+	[KMX_FPV_NO_PERM_CHECK]	= "no-perm-check",
+	[KMX_FPV_SPLIT_DECISION] = "split-decision",
 };
 
 #ifdef KVM_MMU_EXT_DEBUG
@@ -187,7 +191,9 @@ void kmx_fastpf_scheme_put(u32 scheme)
 	if (!kmx_is_lock_scheme(scheme))
 		return;
 	mutex_lock(&kmx_lock_scheme_mutex);
-	if (kmx_lock_scheme_users == 1)
+	/* split-decision (debug) drops the last user at once, as keys did. */
+	if (kmx_lock_scheme_users == 1 &&
+	    kmx_fastpf_variant != KMX_FPV_SPLIT_DECISION)
 		synchronize_rcu();
 	if (!--kmx_lock_scheme_users)
 		static_branch_dec(&kvm_mmu_ext_wp_key);
@@ -252,6 +258,15 @@ void kmx_fastpf_write_protect(u64 *sptep, bool pt_protect, int point)
 		if (kmx_fastpf_variant == KMX_FPV_IDENT_BYTE &&
 		    READ_ONCE(*sptep) & KMX_SPTE_IDENT)
 			clear_bit(ilog2(KMX_SPTE_IDENT), (unsigned long *)sptep);
+		/*
+		 * split-decision (debug): WP_END decides again, as before the
+		 * one-decision bracket, and leaves the bits of a bracket whose
+		 * last lock-scheme user went away meanwhile (its put does not
+		 * wait for the brackets in flight either).
+		 */
+		if (kmx_fastpf_variant == KMX_FPV_SPLIT_DECISION &&
+		    !READ_ONCE(kmx_lock_scheme_users))
+			break;
 		/*
 		 * Only what WP_BEGIN took: it set WP first, and only where the
 		 * bits are free (with EPT, bit 58 is MMU-writable).
@@ -438,6 +453,7 @@ static enum kmx_fastpf_result kmx_fastpf_check(struct kmx_fastpf_ctx *c)
 	    kmx_fastpf_variant != KMX_FPV_NO_WP_CHECK && !c->ident)
 		return KMX_FPR_FALLBACK;
 	if (!vcpu->arch.mmu->root_role.direct &&
+	    kmx_fastpf_variant != KMX_FPV_NO_PERM_CHECK &&
 	    !kmx_guest_permits(vcpu, fault, c->old))
 		return KMX_FPR_FALLBACK;
 
@@ -684,7 +700,8 @@ int kmx_fast_page_fault(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
 	 * CR4.SMAP (with RFLAGS.AC) against it.  KVM's own path tells a
 	 * spurious fault from one that the guest must see.
 	 */
-	if (r == KMX_FPR_SPURIOUS && !vcpu->arch.mmu->root_role.direct)
+	if (r == KMX_FPR_SPURIOUS && !vcpu->arch.mmu->root_role.direct &&
+	    kmx_fastpf_variant != KMX_FPV_NO_PERM_CHECK)
 		r = KMX_FPR_FALLBACK;
 	if (timed && r != KMX_FPR_SKIPPED)
 		kmx_hist_add(vm, KMX_HIST_FASTPF, local_clock() - t0);
