@@ -70,6 +70,30 @@ expect_fail()
 	fi
 }
 
+# Several checks of one run that must fail: "name=regex" arguments, then
+# "--" and the command.  Each name passes if the run failed and its output
+# matches the regex.
+expect_fails()
+{
+	local pairs=() out rc p
+
+	while [ "$1" != -- ]; do
+		pairs+=("$1")
+		shift
+	done
+	shift
+	out=$("$@" 2>>"$logs/stderr.log")
+	rc=$?
+	for p in "${pairs[@]}"; do
+		if [ $rc -ne 0 ] && grep -qE "${p#*=}" <<<"$out"; then
+			tap "ok ${p%%=*}"
+		else
+			tap "not ok ${p%%=*} # runner did not report the failure"
+			sed 's/^/# /' <<<"$out"
+		fi
+	done
+}
+
 echo "TAP version 13"
 bash scripts/deps.sh || { echo "Bail out! cannot install host tools"; exit 1; }
 bash scripts/fetch-kernel.sh >"$logs/fetch.log" 2>&1 ||
@@ -89,7 +113,7 @@ step "dkms_build stock" bash scripts/dkms.sh build
 
 vm()
 {
-	lines bash scripts/vm-run.sh "$@"
+	lines bash scripts/vm-lines.sh "$@"
 }
 
 smoke="smoke_test core_uapi_test unload_race_test shadow_gpte_race_test"
@@ -100,7 +124,8 @@ full="fast_pf_permission_test fast_pf_lock_bits_test"
 full+=" fast_pf_dirty_race_test fast_pf_pt_alias_test async_pf_test"
 full+=" async_pf_unload_test rmap_unmap_race_test"
 vm --name release --flavour release --tests "$smoke $full"
-vm --name debug --flavour debug --tests "$smoke $full pagetrack_perf_test fast_pf_perf_test async_pf_perf_test rmap_unmap_perf_test"
+# rmap_alias_test needs the debug build's alias window.
+vm --name debug --flavour debug --tests "$smoke $full rmap_alias_test pagetrack_perf_test fast_pf_perf_test async_pf_perf_test rmap_unmap_perf_test"
 vm --name stock --flavour stock --modes stock --tests "$smoke"
 
 # The runner must be seen to fail: a WARN panics a panic_on_warn boot, and
@@ -111,6 +136,22 @@ expect_fail "runner_detects_splat tdp panic-on-warn" '^not ok vm_boot' \
 expect_fail "runner_detects_splat tdp dmesg-scan" '^not ok dmesg_clean' \
 	bash scripts/vm-run.sh --name splat-scan --flavour debug --modes tdp \
 	--tests "@inject_warn" --no-panic-on-warn
+
+# The runner must count what it expected: a step that reports nothing, an
+# unknown step, a result the guest counted but never sent, an empty plan,
+# a failed mount in the initramfs and a vm-run.sh that dies each fail.
+expect_fails "runner_checks_steps tdp silent-step=^not ok silent tdp # the step reported no result" \
+	"runner_checks_steps tdp unknown-step=^not ok no_such_step tdp # unknown step" \
+	"runner_counts_results tdp lost-result=^not ok vm_results runner-steps # the guest wrote [0-9]+ results, the host read [0-9]+" \
+	-- bash scripts/vm-run.sh --name runner-steps --flavour debug --modes tdp \
+	--tests "@silent @no_such_step @lose_result"
+expect_fail "runner_checks_plan empty" '^not ok plan .* # empty' \
+	bash scripts/vm-run.sh --name runner-empty --flavour debug --modes tdp --tests ""
+expect_fail "runner_checks_mount hostroot" '^not ok vm_boot runner-mount # .*kmx-init: cannot mount the host root' \
+	bash scripts/vm-run.sh --name runner-mount --flavour debug --modes tdp \
+	--tests smoke_test --cmdline kmx.hostroot=nosuch
+expect_fail "runner_reports_vm_exit" '^not ok vm_runner-nosuch # vm-run.sh exit status 1' \
+	bash scripts/vm-lines.sh --name runner-nosuch --flavour nosuch
 
 echo "1..$n"
 echo "# make check took $(( $(date +%s) - t0 ))s"

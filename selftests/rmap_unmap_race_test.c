@@ -515,9 +515,13 @@ int main(void)
 {
 	const char *mode = kmx_mode();
 	bool debug = kmx_debug_build();
+	static const char * const sync_files[3] = {
+		"rmap_syncs", "rmap_sync_delays", "rmap_sync_hits",
+	};
+	long long sync0[3] = { 0 };
 	struct result r;
 	char name[96];
-	int attempt, attempts;
+	int attempt, attempts, i;
 
 	ksft_print_header();
 	TEST_ASSERT(kmx_have_hooks(), "needs the FULL build");
@@ -556,6 +560,8 @@ int main(void)
 		 */
 		if (kmx_debugfs_write("rmap_sync_delay_us", "20000"))
 			ksft_print_msg("no sync window: its kprobe was not placed\n");
+		for (i = 0; i < 3; i++)
+			sync0[i] = kmx_debugfs_read_ll(sync_files[i]);
 	}
 	/*
 	 * In legacy-tdp mode the notifier's zap locks a whole chain before it
@@ -581,9 +587,9 @@ int main(void)
 		kmx_debugfs_write("rmap_delay_us", "0");
 		kmx_debugfs_write("rmap_sync_delay_us", "0");
 		ksft_print_msg("%s quirk-off: sync window: %lld syncs, %lld in unmaps, %lld hit\n",
-			       mode, kmx_debugfs_read_ll("rmap_syncs"),
-			       kmx_debugfs_read_ll("rmap_sync_delays"),
-			       kmx_debugfs_read_ll("rmap_sync_hits"));
+			       mode, kmx_debugfs_read_ll(sync_files[0]) - sync0[0],
+			       kmx_debugfs_read_ll(sync_files[1]) - sync0[1],
+			       kmx_debugfs_read_ll(sync_files[2]) - sync0[2]);
 	}
 	if (!damaged(&r) && r.unmaps == ITERATIONS && r.zapped > 0 && !r.stale &&
 	    !r.left && !r.waits) {

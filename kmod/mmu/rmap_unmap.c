@@ -52,7 +52,7 @@ static const char * const kmx_rmap_variant_names[KMX_RMV_NR] = {
 static unsigned int kmx_rmap_variant;
 static u32 kmx_rmap_delay_us;
 static u32 kmx_rmap_delay_every = 1;
-static u32 kmx_rmap_sync_delay_us;
+static u64 kmx_rmap_sync_delay_us;
 static atomic_t kmx_rmap_unmaps_running = ATOMIC_INIT(0);
 #else
 #define kmx_rmap_variant KMX_RMV_NONE
@@ -358,7 +358,7 @@ void kmx_rmap_wait(struct kvm *kvm, u64 ns)
  * under mmu_lock, and calls the MMU's sync_spte: a lockless unmap may clear
  * the spte in between, and FNAME(sync_spte) must then return quietly (patch
  * 0008; before it, its WARN_ON_ONCE fired).  A kprobe on the 64-bit guest
- * paging's sync_spte waits there while a lockless unmap runs, up to
+ * paging's sync_spte waits there while a lockless unmap of any VM runs, up to
  * rmap_sync_delay_us, for the unmap to clear the spte: so each of
  * rmap_unmap_race_test's INVLPGs of the slot being deleted that comes
  * during an unmap lands in the window.
@@ -370,7 +370,7 @@ static int kmx_rmap_sync_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	struct kvm_mmu_page *sp = (struct kvm_mmu_page *)regs->si;
 	u64 *sptep = &sp->spt[(int)regs->dx];
-	u32 us = READ_ONCE(kmx_rmap_sync_delay_us);
+	u64 us = READ_ONCE(kmx_rmap_sync_delay_us);
 	u64 until;
 
 	if (!us)
@@ -381,9 +381,9 @@ static int kmx_rmap_sync_pre(struct kprobe *p, struct pt_regs *regs)
 		return 0;
 	/* Wait, a bounded time, for the unmap to clear this spte. */
 	WRITE_ONCE(kmx_rmap_sync_delays, kmx_rmap_sync_delays + 1);
-	until = ktime_get_ns() + min(us, 20000U) * NSEC_PER_USEC;
+	until = ktime_get_mono_fast_ns() + us * NSEC_PER_USEC;
 	while (is_shadow_present_pte(READ_ONCE(*sptep))) {
-		if (ktime_get_ns() > until ||
+		if (ktime_get_mono_fast_ns() > until ||
 		    !atomic_read(&kmx_rmap_unmaps_running))
 			return 0;
 		cpu_relax();
@@ -397,16 +397,135 @@ static struct kprobe kmx_rmap_sync_kp = {
 	.pre_handler	= kmx_rmap_sync_pre,
 };
 
-static bool kmx_rmap_sync_kp_on;
+/*
+ * The alias window (debug builds).  mmu_set_spte() reads an spte present,
+ * with the pfn it is about to map (was_rmapped), and writes the new value
+ * after make_spte().  Under shadow paging with two memslots on the same
+ * host pages, that spte can be in the chain of the other gfn, and the
+ * lockless unmap may clear it and remove its entry in between.  A kprobe
+ * on make_spte() does that at the worst moment, once: if rmap_alias_gfn
+ * is set and the shadow page holds a present spte of that gfn with the
+ * pfn being mapped to another gfn, it unmaps that gfn's chain with
+ * kvm_mmu_ext_unmap_rmap(), as the walker would.  The vCPU holds mmu_lock
+ * here, so no entry is added to the chain meanwhile.
+ *
+ * make_spte(vcpu, sp, slot, pte_access, gfn, pfn, ...): sp, gfn and pfn
+ * are its second, fifth and sixth arguments.
+ */
+static u64 kmx_rmap_alias_gfn, kmx_rmap_alias_hits;
+
+static int kmx_rmap_alias_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct kvm_vcpu *vcpu = (struct kvm_vcpu *)regs->di;
+	struct kvm_mmu_page *sp = (struct kvm_mmu_page *)regs->si;
+	gfn_t old_gfn = READ_ONCE(kmx_rmap_alias_gfn);
+	struct kvm_memory_slot *slot;
+	u64 spte;
+	int i;
+
+	if (!old_gfn || (gfn_t)regs->r8 == old_gfn || sp->role.direct ||
+	    sp->role.level != PG_LEVEL_4K || !sp->shadowed_translation)
+		return 0;
+	for (i = 0; i < SPTE_ENT_PER_PAGE; i++) {
+		spte = READ_ONCE(sp->spt[i]);
+		if (!is_shadow_present_pte(spte) ||
+		    spte_to_pfn(spte) != (kvm_pfn_t)regs->r9 ||
+		    sp->shadowed_translation[i] >> PAGE_SHIFT != old_gfn)
+			continue;
+		slot = __gfn_to_memslot(kvm_vcpu_memslots(vcpu), old_gfn);
+		if (!slot || !slot->arch.rmap[0])
+			return 0;
+		WRITE_ONCE(kmx_rmap_alias_gfn, 0);
+		kvm_mmu_ext_unmap_rmap(vcpu->kvm, &slot->arch.rmap[0][old_gfn -
+							      slot->base_gfn],
+				       NULL, NULL);
+		WRITE_ONCE(kmx_rmap_alias_hits, kmx_rmap_alias_hits + 1);
+		return 0;
+	}
+	return 0;
+}
+
+static struct kprobe kmx_rmap_alias_kp = {
+	.symbol_name	= "make_spte",
+	.pre_handler	= kmx_rmap_alias_pre,
+};
+
+/*
+ * A window's knob: writing a value other than 0 places its kprobe, writing
+ * 0 removes it, so that an idle window costs the probed function nothing.
+ */
+struct kmx_probe_knob {
+	struct kprobe *kp;
+	u64 *value;
+	u64 max;
+	bool on;		/* under kmx_probe_lock */
+};
+
+static DEFINE_MUTEX(kmx_probe_lock);
+
+static struct kmx_probe_knob kmx_sync_knob = {
+	.kp	= &kmx_rmap_sync_kp,
+	.value	= &kmx_rmap_sync_delay_us,
+	.max	= 20000,
+};
+
+static struct kmx_probe_knob kmx_alias_knob = {
+	.kp	= &kmx_rmap_alias_kp,
+	.value	= &kmx_rmap_alias_gfn,
+	.max	= U64_MAX,
+};
+
+static int probe_knob_get(void *data, u64 *val)
+{
+	struct kmx_probe_knob *k = data;
+
+	*val = READ_ONCE(*k->value);
+	return 0;
+}
+
+static void kmx_probe_knob_off(struct kmx_probe_knob *k)
+{
+	WRITE_ONCE(*k->value, 0);
+	if (k->on)
+		unregister_kprobe(k->kp);
+	k->on = false;
+}
+
+static int probe_knob_set(void *data, u64 val)
+{
+	struct kmx_probe_knob *k = data;
+	int r = 0;
+
+	if (val > k->max)
+		return -EINVAL;
+	mutex_lock(&kmx_probe_lock);
+	if (!val) {
+		kmx_probe_knob_off(k);
+	} else {
+		if (!k->on) {
+			/* A kprobe registered before must be reset first. */
+			k->kp->addr = NULL;
+			k->kp->flags = 0;
+			r = register_kprobe(k->kp);
+			k->on = !r;
+		}
+		if (!r)
+			WRITE_ONCE(*k->value, val);
+	}
+	mutex_unlock(&kmx_probe_lock);
+	return r;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(probe_knob_fops, probe_knob_get, probe_knob_set, "%llu\n");
 
 /**
- * kmx_rmap_debug_exit() - remove the sync window's kprobe
+ * kmx_rmap_debug_exit() - remove the windows' kprobes
  */
 void kmx_rmap_debug_exit(void)
 {
-	if (kmx_rmap_sync_kp_on)
-		unregister_kprobe(&kmx_rmap_sync_kp);
-	kmx_rmap_sync_kp_on = false;
+	mutex_lock(&kmx_probe_lock);
+	kmx_probe_knob_off(&kmx_sync_knob);
+	kmx_probe_knob_off(&kmx_alias_knob);
+	mutex_unlock(&kmx_probe_lock);
 }
 
 /**
@@ -419,7 +538,9 @@ void kmx_rmap_debug_exit(void)
  * before each spte clear, for being_unmapped-nolock between its unlocked
  * reads of the head and of the descriptor; rmap_delay_every: open the
  * shipped walk's window at one clear in that many; rmap_sync_delay_us
- * (at most 20000): the sync window, if its kprobe could be placed.
+ * (at most 20000): the sync window; rmap_alias_gfn: the alias window,
+ * armed for one hit.  Each window's kprobe is placed while its knob is
+ * not 0 (EINVAL or the kprobe's error if it cannot be).
  */
 static const struct kmx_enum_knob variant_knob = {
 	.names	= kmx_rmap_variant_names,
@@ -436,13 +557,12 @@ void kmx_rmap_debugfs_init(void)
 			   &kmx_rmap_delay_us);
 	debugfs_create_u32("rmap_delay_every", 0600, kmx_debugfs_root,
 			   &kmx_rmap_delay_every);
-	if (register_kprobe(&kmx_rmap_sync_kp)) {
-		pr_info("no sync window: paging64_sync_spte cannot be probed\n");
-		return;
-	}
-	kmx_rmap_sync_kp_on = true;
-	debugfs_create_u32("rmap_sync_delay_us", 0600, kmx_debugfs_root,
-			   &kmx_rmap_sync_delay_us);
+	debugfs_create_file_unsafe("rmap_alias_gfn", 0600, kmx_debugfs_root,
+				   &kmx_alias_knob, &probe_knob_fops);
+	debugfs_create_u64("rmap_alias_hits", 0400, kmx_debugfs_root,
+			   &kmx_rmap_alias_hits);
+	debugfs_create_file_unsafe("rmap_sync_delay_us", 0600, kmx_debugfs_root,
+				   &kmx_sync_knob, &probe_knob_fops);
 	debugfs_create_u64("rmap_syncs", 0400, kmx_debugfs_root,
 			   &kmx_rmap_syncs);
 	debugfs_create_u64("rmap_sync_delays", 0400, kmx_debugfs_root,
