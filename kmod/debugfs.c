@@ -2,6 +2,8 @@
 /*
  * kvm-mmu-ext: the debugfs tree, /sys/kernel/debug/kvm-mmu-ext/.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
 
@@ -162,7 +164,7 @@ static unsigned int kmx_vm_debugfs_seq;
 void kmx_vm_debugfs_init(struct kmx_vm *vm)
 {
 	struct dentry *old;
-	char name[32], stale[48];
+	char name[48], stale[48];
 	int i;
 
 	snprintf(name, sizeof(name), "%d-%d", vm->owner_pid, vm->vm_fd);
@@ -171,7 +173,13 @@ void kmx_vm_debugfs_init(struct kmx_vm *vm)
 	if (old) {
 		snprintf(stale, sizeof(stale), "%s.%u", name,
 			 ++kmx_vm_debugfs_seq);
-		debugfs_rename(kmx_debugfs_root, old, kmx_debugfs_root, stale);
+		if (IS_ERR(debugfs_rename(kmx_debugfs_root, old,
+					  kmx_debugfs_root, stale))) {
+			/* Then the new VM takes the numbered name. */
+			pr_warn("debugfs: %s is taken; this VM's directory is %s\n",
+				name, stale);
+			strscpy(name, stale, sizeof(name));
+		}
 		dput(old);
 	}
 	vm->debugfs = debugfs_create_dir(name, kmx_debugfs_root);
