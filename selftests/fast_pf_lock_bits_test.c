@@ -208,6 +208,13 @@ static bool ctl_pass(struct kvm_vcpu *vcpu, unsigned int timeout_s)
  * which is what the guest sees.  Nothing write-protects A from then on (a
  * write-protect of that spte would spin with mmu_lock held).
  */
+/* Never leave the broken variant or the window on for what follows. */
+static void reset_knobs(void)
+{
+	kmx_debugfs_write("wp_delay_us", "0");
+	kmx_debugfs_write("fastpf_variant", "none");
+}
+
 static void report_control(const char *mode, bool debug, struct kvm_vm *b)
 {
 	struct kvm_vcpu *vcpu;
@@ -234,6 +241,7 @@ static void report_control(const char *mode, bool debug, struct kvm_vm *b)
 	}
 	snprintf(path, sizeof(path), "%.*s/spte_lock_bits",
 		 (int)(strlen(stats) - strlen("/stats")), stats);
+	atexit(reset_knobs);
 	TEST_ASSERT(!kmx_debugfs_write("fastpf_variant", "split-decision"),
 		    "fastpf_variant");
 	TEST_ASSERT(!kmx_debugfs_write("wp_delay_us", "1000"), "wp_delay_us");
@@ -244,15 +252,17 @@ static void report_control(const char *mode, bool debug, struct kvm_vm *b)
 		set_scheme(hb, KMX_FASTPF_SCHEME_LOCK_BIT);
 		wp0 = kmx_stat("stats", "wp_sptes");
 		pthread_create(&harvester, NULL, harvest_once, a);
-		while (kmx_stat("stats", "wp_sptes") == wp0)
+		/* Causal: a write-protect of the harvest is in its bracket. */
+		kmx_alarm(CONTROL_TIMEOUT_S);
+		while (kmx_stat("stats", "wp_sptes") == wp0 && !kmx_alarm_fired())
 			sched_yield();
+		kmx_alarm(0);
 		close(hb);
 		pthread_join(harvester, NULL);
 		left = kmx_stat(path, "spte_lock_bits");
 		TEST_ASSERT(left >= 0, "cannot read %s", path);
 	}
-	kmx_debugfs_write("wp_delay_us", "0");
-	kmx_debugfs_write("fastpf_variant", "none");
+	reset_knobs();
 	if (left > 0) {
 		set_scheme(h, KMX_FASTPF_SCHEME_LOCK_BIT);
 		stalled = !ctl_pass(vcpu, CONTROL_TIMEOUT_S);
