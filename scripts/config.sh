@@ -35,6 +35,12 @@ KMX_PKGS=(
 	"linux-kbuild-$KMX_KABI:69761d1daf39e43485d278cc7066f77c15edc3b881d6e47afd61cf0da0985677"
 )
 
+# The kernel log lines that fail a run: WARN, BUG, oops, lockdep, KASAN,
+# UBSAN, refcount and list corruption, poison, soft lockups, RCU stalls and
+# hung tasks.  One pattern for the guest's dmesg scan (vm-guest.sh) and the
+# host's console scan (vm-run.sh).
+KMX_SPLAT_RE='WARNING:|\bBUG[: ]|Oops|general protection|Call Trace|lockdep|KASAN|UBSAN|refcount_t:|Poison overwritten|list_(add|del) corruption|rcu: INFO|detected stalls|blocked for more than|Kernel panic'
+
 kmx_die()
 {
 	echo "kvm-mmu-ext: error: $*" >&2

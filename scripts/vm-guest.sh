@@ -3,8 +3,9 @@
 # The test runner inside the VM (PID 1 after switch_root).  It runs the
 # plan named on the kernel command line (kmx.plan=), writes one TAP result
 # line per test and mode to the second serial port, scans dmesg after
-# every test, and powers off.  "kmx-done" on that port is the only proof
-# that the run finished; a panic can never write it.
+# every test, and powers off.  "kmx-done <N>" on that port, N the number
+# of result lines written, is the only proof that the run finished and
+# that nothing was lost; a panic can never write it.
 set -u
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root TERM=dumb
@@ -25,15 +26,17 @@ mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
 echo 1 >/proc/sys/kernel/sysrq
 
 exec 3>/dev/ttyS1
+nresults=0
 result()
 {
 	echo "$*" >&3
 	echo "kmx-result: $*"
+	nresults=$((nresults + 1))
 }
 
 finish()
 {
-	echo "kmx-done" >&3
+	echo "kmx-done $nresults" >&3
 	sync
 	# reboot(2) itself: PID 1 must never return, or the kernel panics.
 	/bin/busybox poweroff -f
@@ -45,8 +48,6 @@ finish()
 . "$plan" || { result "not ok plan $plan # cannot read"; finish; }
 . "$KMX_TOP/scripts/config.sh"
 
-SPLAT_RE='WARNING:|\bBUG[: ]|Oops|general protection|Call Trace|lockdep|KASAN|refcount_t:|UBSAN|Poison overwritten|list_(add|del) corruption'
-
 # Print the splat lines of the kernel log since the last call, minus the
 # expected ones (KMX_ALLOW, an extended regex, for negative controls).
 new_splats()
@@ -54,7 +55,7 @@ new_splats()
 	local log
 
 	log=$(dmesg -c 2>/dev/null)
-	log=$(grep -E "$SPLAT_RE" <<<"$log")
+	log=$(grep -E "$KMX_SPLAT_RE" <<<"$log")
 	[ -n "${KMX_ALLOW:-}" ] && log=$(grep -vE "$KMX_ALLOW" <<<"$log")
 	[ -n "$log" ] && echo "$log"
 }
@@ -115,6 +116,10 @@ run_test()
 
 export KMX_MODULE KMX_MODULE_ARGS
 dmesg -c >/dev/null
+if [ -z "${KMX_MODES// /}" ] || [ -z "${KMX_TESTS// /}" ]; then
+	result "not ok plan $plan # empty: no mode or no test"
+	finish
+fi
 for mode in $KMX_MODES; do
 	echo "kmx: ---- mode $mode, $KMX_FLAVOUR build ----"
 	if ! load_kvm "$mode"; then
@@ -129,8 +134,16 @@ for mode in $KMX_MODES; do
 	for t in $KMX_TESTS; do
 		case $t in
 		@*)
-			# A shell step of the plan, e.g. @inject_warn.
-			"kmx_step_${t#@}" "$mode"
+			# A shell step of the plan, e.g. @inject_warn; it must
+			# report at least one result.
+			before=$nresults
+			if ! declare -F "kmx_step_${t#@}" >/dev/null; then
+				result "not ok ${t#@} $mode # unknown step $t"
+			else
+				"kmx_step_${t#@}" "$mode"
+				[ "$nresults" -gt "$before" ] ||
+					result "not ok ${t#@} $mode # the step reported no result"
+			fi
 			;;
 		*)
 			run_test "$t" "$mode"

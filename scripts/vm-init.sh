@@ -8,18 +8,37 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 
+# Nothing can run without the host's root: report it on the console
+# (vm-run.sh quotes the first "kmx-init:" line) and power off.
+die()
+{
+	echo "kmx-init: $*"
+	poweroff -f
+	echo o >/proc/sysrq-trigger
+	while :; do sleep 60; done
+}
+
 for m in netfs 9pnet 9pnet_virtio 9p overlay; do
-	insmod /lib/modules/$m.ko || echo "kmx-init: cannot load $m"
+	insmod /lib/modules/$m.ko || die "cannot load $m"
+done
+
+# kmx.hostroot= names another 9p tag: how make check shows that a failed
+# mount fails the boot.
+tag=hostroot
+for a in $(cat /proc/cmdline); do
+	case $a in
+	kmx.hostroot=*) tag=${a#kmx.hostroot=} ;;
+	esac
 done
 
 mkdir -p /lower /rw /newroot
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000,cache=loose \
-	hostroot /lower || echo "kmx-init: cannot mount the host root"
-mount -t tmpfs -o size=1G tmpfs /rw
+	"$tag" /lower || die "cannot mount the host root (9p tag $tag)"
+mount -t tmpfs -o size=1G tmpfs /rw || die "cannot mount a tmpfs"
 mkdir -p /rw/upper /rw/work
 mount -t overlay overlay \
 	-o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work /newroot ||
-	echo "kmx-init: cannot mount the overlay"
+	die "cannot mount the overlay"
 
 guest=
 for a in $(cat /proc/cmdline); do

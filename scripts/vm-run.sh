@@ -9,11 +9,12 @@
 #             --tests "smoke_test @step" [--no-panic-on-warn]
 #             [--allow REGEX] [--module-args "a=b"] [--timeout SECONDS]
 #             [--env "VAR=value ..."]   (exported to the tests)
+#             [--cmdline "a=b"]         (more kernel arguments)
 set -euo pipefail
 . "$(dirname "$0")/config.sh"
 
 name=vm flavour=release modes="tdp legacy-tdp shadow" tests="" allow=""
-panic_on_warn=1 module_args="" timeout=${KMX_VM_TIMEOUT:-2400} env=""
+panic_on_warn=1 module_args="" timeout=${KMX_VM_TIMEOUT:-2400} env="" extra=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--name) name=$2; shift ;;
@@ -24,6 +25,7 @@ while [ $# -gt 0 ]; do
 	--module-args) module_args=$2; shift ;;
 	--timeout) timeout=$2; shift ;;
 	--env) env=$2; shift ;;
+	--cmdline) extra=$2; shift ;;
 	--no-panic-on-warn) panic_on_warn=0 ;;
 	*) kmx_die "vm-run.sh: unknown argument $1" ;;
 	esac
@@ -91,7 +93,7 @@ PLAN
 cmdline="console=ttyS0 panic=-1 oops=panic panic_on_warn=$panic_on_warn"
 cmdline+=" slub_debug=FZPU page_poison=1 init_on_free=1"
 cmdline+=" kmx.guest=$KMX_TOP/scripts/vm-guest.sh kmx.plan=$plan"
-cmdline+=" quiet loglevel=4 mitigations=off"
+cmdline+=" quiet loglevel=4 mitigations=off${extra:+ $extra}"
 
 accel=${ACCEL:-tcg}
 case $accel in
@@ -114,21 +116,29 @@ qrc=$?
 set -e
 elapsed=$(( $(date +%s) - start ))
 
-fail=0
+fail=0 got=0
 while read -r l; do
 	case $l in
-	"ok "*) echo "$l" ;;
-	"not ok "*) echo "$l"; fail=1 ;;
+	"ok "*) echo "$l"; got=$((got + 1)) ;;
+	"not ok "*) echo "$l"; fail=1; got=$((got + 1)) ;;
 	esac
 done < <(tr -d '\r' <"$results")
 
 # A second line of defence, on the host: splats on the console.
-splats=$(grep -aE 'WARNING:|\bBUG[: ]|Oops|general protection|Call Trace|lockdep|KASAN|refcount_t:|Kernel panic' "$console" | tr -d '\r' || true)
+splats=$(grep -aE "$KMX_SPLAT_RE" "$console" | tr -d '\r' || true)
 [ -n "$allow" ] && splats=$(grep -vE "$allow" <<<"$splats" || true)
-if ! tr -d '\r' <"$results" | grep -qx 'kmx-done'; then
+done_line=$(tr -d '\r' <"$results" | grep -E '^kmx-done( [0-9]+)?$' | tail -n 1 || true)
+sent=${done_line#kmx-done}
+sent=${sent# }
+if [ -z "$done_line" ]; then
 	why="no completion marker (qemu exit $qrc after ${elapsed}s)"
+	init=$(grep -a '^kmx-init:' "$console" | tr -d '\r' | head -n 1 || true)
+	[ -n "$init" ] && why="$why: $init"
 	[ -n "$splats" ] && why="$why: $(head -n 1 <<<"$splats")"
 	echo "not ok vm_boot $name # $why"
+	fail=1
+elif [ -z "$sent" ] || [ "$sent" != "$got" ] || [ "$got" -eq 0 ]; then
+	echo "not ok vm_results $name # the guest wrote ${sent:-an unknown number of} results, the host read $got"
 	fail=1
 elif [ -n "$splats" ]; then
 	echo "not ok console_clean $name # $(head -n 1 <<<"$splats")"

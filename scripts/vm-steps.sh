@@ -11,6 +11,19 @@ kmx_step_inject_warn()
 	result "ok inject_warn $1"
 }
 
+# Runner self-tests (make check's runner_checks_steps and
+# runner_counts_results): a step that reports nothing, and one that counts a
+# result it never sends.  Both must fail the boot.
+kmx_step_silent()
+{
+	:
+}
+
+kmx_step_lose_result()
+{
+	nresults=$((nresults + 1))
+}
+
 # tools/pagetrack-example, the uapi example of Documentation/page-track.rst.
 kmx_step_pagetrack_example()
 {
