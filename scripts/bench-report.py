@@ -55,16 +55,19 @@ def asyncpf(recs):
 def rmapunmap(recs):
     lines = ["| mode | slot MiB | mmu_lock us kvm | mmu_lock us nolock | ratio | "
              "lockless unmap us | delete ioctl us kvm / nolock | "
-             "vCPU 1 writes kvm / nolock | mean us kvm / nolock | max us kvm / nolock |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "vCPU 1 writes kvm / nolock | mean us kvm / nolock | max us kvm / nolock | "
+             "other VM max us kvm / nolock | other VM waits kvm / nolock |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in recs:
+        other = r.get("other_vm_max_us", [0, 0])
+        waits = r.get("other_vm_waits", [0, 0])
         lines.append("| %s | %d | %.0f | %.0f | %.1f%% | %.0f | %.0f / %.0f | %d / %d | "
-                     "%.1f / %.1f | %.0f / %.0f |" % (
+                     "%.1f / %.1f | %.0f / %.0f | %.0f / %.0f | %d / %d |" % (
                          r["mode"], r["mib"], r["lock_us"][0], r["lock_us"][1],
                          100 * r["lock_ratio"], r["unmap_us"], r["ioctl_us"][0],
                          r["ioctl_us"][1], r["writes"][0], r["writes"][1],
                          r["mean_us"][0], r["mean_us"][1], r["max_us"][0],
-                         r["max_us"][1]))
+                         r["max_us"][1], other[0], other[1], waits[0], waits[1]))
     return "\n".join(lines) + "\n"
 
 
