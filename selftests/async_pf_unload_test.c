@@ -6,7 +6,10 @@
  * The threshold policy queues work items of the module's own that fault
  * pages in (kmod/asyncpf/apf.c); each holds a module reference, so an
  * unload fails with EAGAIN while one is blocked on a userfaultfd page, and
- * the loop tries again.  The guest of lib/kmx_apf.c (1024 pages, each delayed
+ * the loop tries again.  First, the held-page case: page 0 is held by the
+ * VMM while an unload is tried, which must fail with EAGAIN at once
+ * (before fault-ins held module references, rmmod waited in D state for
+ * as long as the page was held).  The guest of lib/kmx_apf.c (1024 pages, each delayed
  * by 10 ms) runs without a handle, so the module's defaults apply
  * (apf_policy=threshold, apf_threshold_us=300 as module arguments) and
  * nothing pins the module.  While it runs, the main thread unloads and
@@ -45,6 +48,75 @@ static void *guest_thread(void *arg)
 	return NULL;
 }
 
+#define HELD_TIMEOUT_S	30
+
+static int unload_r, unload_errno;
+static bool unload_done;
+
+static void *unload_thread(void *arg)
+{
+	unload_r = kmx_module_unload();
+	unload_errno = errno;
+	WRITE_ONCE(unload_done, true);
+	return NULL;
+}
+
+/*
+ * rmmod while a fault-in waits for a page that the VMM holds: it must
+ * fail with EAGAIN at once, not wait in D state until the page comes.
+ * Page 0 is held until the unload has returned (or HELD_TIMEOUT_S passed:
+ * then the page is let go, so that a blocked rmmod ends and the test can
+ * say so).  Returns NULL, or what went wrong; *@skip if no fault-in held
+ * the module (the unload went through), which is inconclusive.
+ */
+static const char *check_held_page(const char *path, const char *args, bool *skip)
+{
+	bool hold = true;
+	struct kmx_apf_cfg cfg = {
+		.policy = KMX_APF_POLICY_THRESHOLD,
+		.delay_us = 1000,
+		.nr_pages = 64,
+		.detached = true,
+		.hold = &hold,
+	};
+	static struct kmx_apf_result held;
+	pthread_t g, u;
+	u64 until;
+	bool done;
+
+	*skip = false;
+	WRITE_ONCE(run_done, false);
+	pthread_create(&g, NULL, guest_thread, &cfg);
+	until = kmx_now_ns() + 60000000000ULL;
+	while (!kmx_apf_requested(0) && kmx_now_ns() < until)
+		sched_yield();
+	TEST_ASSERT(kmx_apf_requested(0), "page 0 was never asked for");
+	/*
+	 * The request came from a fault-in of the module, or from KVM's own
+	 * async work after the threshold; either way the module's fault-in of
+	 * page 0 was queued first and holds the module until page 0 comes.
+	 */
+	pthread_create(&u, NULL, unload_thread, NULL);
+	until = kmx_now_ns() + HELD_TIMEOUT_S * 1000000000ULL;
+	while (!READ_ONCE(unload_done) && kmx_now_ns() < until)
+		sched_yield();
+	done = READ_ONCE(unload_done);
+	__atomic_store_n(&hold, false, __ATOMIC_RELEASE);
+	pthread_join(u, NULL);
+	pthread_join(g, NULL);
+	held = res;
+	if (!unload_r) {
+		TEST_ASSERT(!kmx_module_load(path, args), "load %s: %s", path,
+			    strerror(errno));
+		*skip = true;
+	}
+	if (!done)
+		return "rmmod waited in D state for a page the VMM held";
+	if (unload_r && unload_errno != EAGAIN)
+		return "rmmod failed, but not with EAGAIN";
+	return kmx_apf_check(&held);
+}
+
 /*
  * Once the run is over its fault-ins end (their pages are served, or the
  * VM's userfaultfd is gone); until then rmmod fails with EAGAIN.
@@ -71,15 +143,19 @@ int main(void)
 	const char *path = getenv("KMX_MODULE"), *mode = kmx_mode();
 	const char *args = getenv("KMX_MODULE_ARGS"), *why;
 	long long setups = 0, refused = 0, n;
-	char name[96], all[256];
+	char name[96], held_name[112], all[256];
+	bool held_skip;
 	int reloads = 0;
 	pthread_t t;
 
 	ksft_print_header();
-	ksft_set_plan(1);
+	ksft_set_plan(2);
 	snprintf(name, sizeof(name), "async_pf_unload_test %s", mode);
+	snprintf(held_name, sizeof(held_name), "%s held-page", name);
 	if (!kmx_have_hooks() || !path || !*path) {
 		ksft_test_result_code(KSFT_SKIP, name,
+				      "needs the FULL build and $KMX_MODULE\n");
+		ksft_test_result_code(KSFT_SKIP, held_name,
 				      "needs the FULL build and $KMX_MODULE\n");
 		ksft_finished();
 	}
@@ -87,6 +163,16 @@ int main(void)
 	TEST_ASSERT(!kmx_module_unload(), "unload: %s", strerror(errno));
 	TEST_ASSERT(!kmx_module_load(path, all), "load %s: %s", path, strerror(errno));
 
+	why = check_held_page(path, all, &held_skip);
+	if (why)
+		ksft_test_result_fail("%s: %s\n", held_name, why);
+	else if (held_skip)
+		ksft_test_result_code(KSFT_SKIP, held_name,
+				      "inconclusive: no fault-in held the module\n");
+	else
+		ksft_test_result_pass("%s\n", held_name);
+
+	WRITE_ONCE(run_done, false);
 	pthread_create(&t, NULL, guest_thread, &cfg);
 	while (!READ_ONCE(run_done)) {
 		n = kmx_stat("stats", "apf_setup");

@@ -29,6 +29,9 @@
  *			not-present and the worker has run since, with the
  *			token pending; so a policy that goes async always
  *			shows the worker's progress, however loaded the host
+ * @hold:		if not NULL, page 0 is served only once *@hold is
+ *			false; kmx_apf_requested(0) says whether it was asked
+ *			for yet
  */
 struct kmx_apf_cfg {
 	__u32 policy;
@@ -40,7 +43,11 @@ struct kmx_apf_cfg {
 	bool detached;
 	bool cancel;
 	bool causal;
+	bool *hold;
 };
+
+/* Whether the VMM of the current run has had a request for page @p. */
+bool kmx_apf_requested(__u32 p);
 
 /**
  * struct kmx_apf_guest_result - what the guest counted

@@ -432,6 +432,7 @@ static u32 apf_delay_us;
 static u64 first_request_ns[APF_MAX_PAGES];
 static struct kvm_vm *apf_vm;
 static bool apf_causal;
+static bool *apf_hold;
 static bool served[APF_MAX_PAGES];
 static u64 apf_uncaused;
 
@@ -483,6 +484,9 @@ static int apf_serve(int mode, int uffd, struct uffd_msg *msg)
 	/* The first request for the page sets its time; later ones keep it. */
 	__atomic_compare_exchange_n(first, &(u64){ 0 }, now, false,
 				    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+	/* Held (kmx_apf_cfg.hold): until the test lets it go. */
+	while (!off && apf_hold && __atomic_load_n(apf_hold, __ATOMIC_ACQUIRE))
+		usleep(100);
 	due = __atomic_load_n(first, __ATOMIC_SEQ_CST) + apf_delay_us * 1000ULL;
 	if (due > now)
 		usleep((due - now) / 1000);
@@ -496,6 +500,11 @@ static int apf_serve(int mode, int uffd, struct uffd_msg *msg)
 		return -errno;
 	__atomic_store_n(&served[off / PAGE_SIZE], true, __ATOMIC_RELEASE);
 	return 0;
+}
+
+bool kmx_apf_requested(u32 p)
+{
+	return p < APF_MAX_PAGES && __atomic_load_n(&first_request_ns[p], __ATOMIC_SEQ_CST);
 }
 
 static bool spin_stop;
@@ -582,6 +591,7 @@ void kmx_apf_run(const struct kmx_apf_cfg *cfg, struct kmx_apf_result *res)
 	memset(served, 0, sizeof(served));
 	apf_vm = vm;
 	apf_causal = cfg->causal;
+	apf_hold = cfg->hold;
 	apf_uncaused = 0;
 	uffd = uffd_setup_demand_paging(UFFDIO_REGISTER_MODE_MISSING,
 					0, (void *)apf_hva,
