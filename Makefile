@@ -27,7 +27,7 @@ KMX_SRCS := Kbuild $(shell find kmod -name '*.[ch]')
 
 kbuild = $(MAKE) -C $(KDIR) M=$(1) KMX_VERSION=$(VERSION) $(2)
 
-.PHONY: all module debug stock kvm fetch deps selftests tools check demo bench \
+.PHONY: all module debug stock kvm fetch deps selftests tools static-key-flip check kut demo bench \
 	models style dkms-build dkms-install clean distclean help
 
 all: module
@@ -41,6 +41,7 @@ help:
 	@echo '  make selftests   the selftests, in build/selftests'
 	@echo '  make tools       the example programs of tools/, in build/tools'
 	@echo '  make check       every test: style, builds, DKMS, models, VM tests'
+	@echo '  make kut         kvm-unit-tests, every test, every scheme, every mode'
 	@echo '  make demo        boot the test VM and show the module working'
 	@echo '  make bench       the benchmarks, as JSON and Markdown in build/bench'
 	@echo '  make models      the Promela models, with spin'
@@ -82,7 +83,13 @@ stock: $(NEED_PINNED)
 selftests: fetch
 	@bash scripts/build-selftests.sh
 
-tools: $(BUILD)/tools/pagetrack-example
+tools: $(BUILD)/tools/pagetrack-example static-key-flip
+
+# The static-key reproducer of Documentation/testing.rst, a module of its own.
+static-key-flip: $(NEED_PINNED)
+	@mkdir -p $(BUILD)/tools/static-key-flip
+	@rsync -a tools/static-key-flip/ $(BUILD)/tools/static-key-flip/
+	$(call kbuild,$(BUILD)/tools/static-key-flip,modules)
 
 $(BUILD)/tools/%: tools/%.c kmod/include/uapi/linux/kvm_mmu_ext.h
 	@mkdir -p $(BUILD)/tools
@@ -96,6 +103,9 @@ models: deps
 
 check: deps
 	@bash scripts/check.sh
+
+kut: deps
+	@bash scripts/kut.sh
 
 demo: deps
 	@bash scripts/demo.sh

@@ -107,6 +107,13 @@ step "build stock" make stock
 step "build selftests" bash scripts/build-selftests.sh
 step "build tools" make --no-print-directory tools
 step "dkms_build stock" bash scripts/dkms.sh build
+kut_why=$(bash scripts/kut-build.sh 2>"$logs/kut-build.log")
+kut_rc=$?
+case $kut_rc in
+0) tap "ok build kvm-unit-tests" ;;
+3) tap "ok kvm_unit_tests # SKIP $kut_why" ;;
+*) tap "not ok build kvm-unit-tests # see $logs/kut-build.log"; tail -n 20 "$logs/kut-build.log" | sed 's/^/# /' ;;
+esac
 [ -x selftests/models/run.sh ] || [ -f selftests/models/run.sh ] &&
 	lines bash -c "MODELS_OUT='$KMX_BUILD/models' bash selftests/models/run.sh |
 		grep -E '^(not )?ok |^#' | sed -E 's/^(not )?ok [0-9]+ /\\1ok /'"
@@ -127,6 +134,15 @@ vm --name release --flavour release --tests "$smoke $full"
 # rmap_alias_test needs the debug build's alias window.
 vm --name debug --flavour debug --tests "$smoke $full rmap_alias_test pagetrack_perf_test fast_pf_perf_test async_pf_perf_test rmap_unmap_perf_test"
 vm --name stock --flavour stock --modes stock --tests "$smoke"
+# The race tests on truly parallel vCPUs: multi-threaded TCG, one host
+# thread per vCPU of the test VM.  The static-key reproducer runs first.
+race="fast_pf_dirty_race_test fast_pf_pt_alias_test shadow_gpte_race_test"
+race+=" rmap_unmap_race_test unload_race_test fast_pf_lock_bits_test"
+lines env KMX_TCG_THREAD=multi bash scripts/vm-lines.sh --name mttcg \
+	--flavour release --tests "@static_key_flip $race"
+# kvm-unit-tests on the patched KVM, without the module and with it
+# (default scheme everywhere, lock-bit and two-bit in shadow mode too).
+[ $kut_rc -eq 0 ] && vm --name kut --flavour release --tests "@kut"
 
 # The runner must be seen to fail: a WARN panics a panic_on_warn boot, and
 # the dmesg scan catches it in a boot without panic_on_warn.
@@ -150,6 +166,9 @@ expect_fail "runner_checks_plan empty" '^not ok plan .* # empty' \
 expect_fail "runner_checks_mount hostroot" '^not ok vm_boot runner-mount # .*kmx-init: cannot mount the host root' \
 	bash scripts/vm-run.sh --name runner-mount --flavour debug --modes tdp \
 	--tests smoke_test --cmdline kmx.hostroot=nosuch
+expect_fail "runner_reports_qemu_abort" '^not ok qemu_abort runner-abort # L0 QEMU 0\.0\.0-runner-check exit 134 .*assertion failed' \
+	env KMX_QEMU="$KMX_TOP/selftests/runner/qemu-abort.sh" \
+	bash scripts/vm-run.sh --name runner-abort --flavour debug --modes tdp --tests smoke_test
 expect_fail "runner_reports_vm_exit" '^not ok vm_runner-nosuch # vm-run.sh exit status 1' \
 	bash scripts/vm-lines.sh --name runner-nosuch --flavour nosuch
 

@@ -41,6 +41,17 @@ KMX_PKGS=(
 # host's console scan (vm-run.sh).
 KMX_SPLAT_RE='WARNING:|\bBUG[: ]|Oops|general protection|Call Trace|lockdep|KASAN|UBSAN|refcount_t:|Poison overwritten|list_(add|del) corruption|rcu: INFO|detected stalls|blocked for more than|Kernel panic'
 
+# kvm-unit-tests for the kut lane (scripts/kut-build.sh, vm-steps.sh): the
+# tests make check runs in every mode, and the 32-bit ones among them.
+# KMX_KUT_TESTS=all runs the suite's whole default list (make kut).
+KMX_KUT_TESTS=${KMX_KUT_TESTS:-smap emulator memory pcid-enabled pcid-disabled pcid-asymmetric sieve rmap_chain eventinj syscall tsc umip idt_test xsave hypercall realmode taskswitch2 vmexit_cpuid}
+KMX_KUT_I386="taskswitch taskswitch2"
+# Tests that write CR8 in the nested guest.  With a virtual interrupt
+# pending, QEMU's helper_write_crN() raises CPU_INTERRUPT_VIRQ without the
+# big QEMU lock and the test VM's QEMU aborts (7.2 and 10.0 alike).
+KMX_KUT_L0_BUGS="emulator xapic x2apic vmexit_mov_to_cr8"
+KMX_KUT_L0_BUG_WHY="it writes CR8 in the nested guest, which aborts the test VM's QEMU (helper_write_crN() calls cpu_interrupt() without the BQL)"
+
 kmx_die()
 {
 	echo "kvm-mmu-ext: error: $*" >&2

@@ -29,6 +29,8 @@ need_files=(
 	/usr/include/libelf.h:libelf-dev
 	/usr/include/openssl/ssl.h:libssl-dev
 	/usr/lib/python3/dist-packages/docutils:python3-docutils
+	# kvm-unit-tests' i386 build (taskswitch, taskswitch2)
+	/usr/lib/gcc/x86_64-linux-gnu/12/32/libgcc.a:gcc-multilib
 )
 
 missing=()

@@ -23,6 +23,11 @@ mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 # No tmpfs over /tmp: the repository or the cache may live there, and the
 # overlay already makes it writable.
 mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
+# What udev would add: kvm-unit-tests' scripts use /dev/fd and /dev/stderr.
+[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
+[ -e /dev/stdin ] || ln -s fd/0 /dev/stdin
+[ -e /dev/stdout ] || ln -s fd/1 /dev/stdout
+[ -e /dev/stderr ] || ln -s fd/2 /dev/stderr
 echo 1 >/proc/sys/kernel/sysrq
 
 exec 3>/dev/ttyS1

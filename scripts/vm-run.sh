@@ -95,6 +95,11 @@ cmdline+=" slub_debug=FZPU page_poison=1 init_on_free=1"
 cmdline+=" kmx.guest=$KMX_TOP/scripts/vm-guest.sh kmx.plan=$plan"
 cmdline+=" quiet loglevel=4 mitigations=off${extra:+ $extra}"
 
+qemu_version()
+{
+	"${KMX_QEMU:-qemu-system-x86_64}" --version | sed -n '1s/.*version \([^ ]*\).*/\1/p'
+}
+
 accel=${ACCEL:-tcg}
 case $accel in
 tcg) accel_opts=(-accel "tcg,thread=${KMX_TCG_THREAD:-single}" -cpu max) ;;
@@ -103,9 +108,10 @@ kvm) accel_opts=(-accel kvm -cpu host) ;;
 esac
 
 : >"$results"
+: >"$console"
 start=$(date +%s)
 set +e
-timeout --foreground -k 10 "$timeout" qemu-system-x86_64 \
+timeout --foreground -k 10 "$timeout" "${KMX_QEMU:-qemu-system-x86_64}" \
 	"${accel_opts[@]}" -smp 2 -m "${KMX_VM_MEM:-3G}" \
 	-nographic -no-reboot -nodefaults \
 	-kernel "$KMX_VMLINUZ" -initrd "$initrd" -append "$cmdline" \
@@ -130,7 +136,14 @@ splats=$(grep -aE "$KMX_SPLAT_RE" "$console" | tr -d '\r' || true)
 done_line=$(tr -d '\r' <"$results" | grep -E '^kmx-done( [0-9]+)?$' | tail -n 1 || true)
 sent=${done_line#kmx-done}
 sent=${sent# }
-if [ -z "$done_line" ]; then
+# An emulator bug is its own result, never a pass and never a test's
+# failure: QEMU died on an assertion or a signal of its own.
+abort=$(grep -aE 'assertion failed|Assertion .* failed|qemu: fatal|Aborted' \
+	"$vmdir/$name.qemu.err" | head -n 1 || true)
+if [ -n "$abort" ] || { [ "$qrc" -gt 128 ] && [ "$qrc" -lt 255 ]; }; then
+	echo "not ok qemu_abort $name # L0 QEMU $(qemu_version) exit $qrc after ${elapsed}s: ${abort:-killed by a signal}"
+	fail=1
+elif [ -z "$done_line" ]; then
 	why="no completion marker (qemu exit $qrc after ${elapsed}s)"
 	init=$(grep -a '^kmx-init:' "$console" | tr -d '\r' | head -n 1 || true)
 	[ -n "$init" ] && why="$why: $init"

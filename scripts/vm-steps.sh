@@ -24,6 +24,21 @@ kmx_step_lose_result()
 	nresults=$((nresults + 1))
 }
 
+# tools/static-key-flip, the static-key reproducer of
+# Documentation/testing.rst: flip a key KMX_FLIPS times while the other CPU
+# runs the patched code.  An emulator that mishandles cross-modified code
+# traps on a stale int3, which panics the boot (oops=panic).
+kmx_step_static_key_flip()
+{
+	local m=$KMX_BUILD/tools/static-key-flip/static_key_flip.ko
+
+	if insmod "$m" flips="${KMX_FLIPS:-20000}" && rmmod static_key_flip; then
+		result "ok static_key_flip $1 # $(dmesg | grep -o 'static-key-flip: .*' | tail -n 1)"
+	else
+		result "not ok static_key_flip $1 # insmod or rmmod failed"
+	fi
+}
+
 # tools/pagetrack-example, the uapi example of Documentation/page-track.rst.
 kmx_step_pagetrack_example()
 {
@@ -92,4 +107,143 @@ kmx_step_demo()
 	else
 		result "not ok demo $1 # no kvm_mmu_ext event recorded"
 	fi
+}
+
+# Run one kvm-unit-test as x86/run would start it (scripts/kut-cmd.py reads
+# its unittests.cfg entry), without run_tests.sh's probes, which cost three
+# more QEMU starts per test.  $1: the build, $2: the test, $3: a log
+# directory.  Prints "PASS|FAIL|SKIP <test> (<detail>)".
+kut_one()
+{
+	local dir=$1 t=$2 log=$3/$2.log spec rc out sum tmo args=()
+
+	spec=$(python3 "$KMX_TOP/scripts/kut-cmd.py" "$dir" "$t")
+	rc=$?
+	case $rc in
+	0) ;;
+	2) echo "FAIL $t (no such test in unittests.cfg)"; return ;;
+	3) echo "SKIP $t (needs run_tests.sh: make kut runs it)"; return ;;
+	4) echo "SKIP $t (not for $(basename "$dir"))"; return ;;
+	*) echo "FAIL $t (kut-cmd.py exit $rc)"; return ;;
+	esac
+	mapfile -t args <<<"$spec"
+	tmo=${args[0]}
+	args=("${args[@]:1}")
+	out=$(timeout -k 1s --foreground "$tmo" "${args[@]}" </dev/null 2>&1)
+	rc=$?
+	echo "$out" >"$log"
+	sum=$(grep -a '^SUMMARY: ' <<<"$out" | tail -n 1)
+	sum=${sum#SUMMARY: }
+	# isa-debug-exit: QEMU exits with (code << 1) | 1; report_summary()
+	# returns 0 for a pass and 77 for a skip.
+	case $rc in
+	1) echo "PASS $t (${sum:-passed})" ;;
+	155) echo "SKIP $t (${sum:-skipped})" ;;
+	124) echo "FAIL $t (timeout; duration=$tmo)" ;;
+	*) echo "FAIL $t (exit status $rc${sum:+; $sum})"
+	   tail -n 5 "$log" | sed "s/^/kmx-kut:   $t: /" >&2 ;;
+	esac
+}
+
+# $1: the file that gets one "PASS|FAIL|SKIP <test> (<detail>)" line per
+# test; the rest: the tests.  The 32-bit ones run from the i386 build.
+kut_suite()
+{
+	local f=$1 t dir l
+
+	shift
+	: >"$f"
+	mkdir -p "$f.logs"
+	for t in "$@"; do
+		dir=$KMX_BUILD/kvm-unit-tests/x86_64
+		case " $KMX_KUT_I386 " in
+		*" $t "*) dir=$KMX_BUILD/kvm-unit-tests/i386 ;;
+		esac
+		l=$(kut_one "$dir" "$t" "$f.logs")
+		echo "kmx-kut: $(date +%T) $(basename "$f"): $l"
+		echo "$l" >>"$f"
+	done
+}
+
+# kvm-unit-tests against the module (make check's kut lane, make kut).  The
+# baseline is this KVM without the module; then the module is loaded once
+# per scheme and runs the tests that passed the baseline, each of which
+# must pass again.  A test that does not pass the baseline is a SKIP with
+# the baseline's reason; one in KMX_KUT_L0_BUGS is a SKIP that names the
+# emulator bug it would trigger.  KMX_KUT_MATRIX: "default" runs the
+# default scheme in every mode and lock-bit and two-bit in shadow mode too;
+# "full" runs every scheme in every mode; "baseline" only the baseline.  A
+# hang fails on the suite's own timeouts (90 s unless unittests.cfg says
+# otherwise).
+kmx_step_kut()
+{
+	local mode=$1 d=/tmp/kut.$1 schemes s t l st det tests=() pass=()
+
+	case ${KMX_KUT_MATRIX:-default} in
+	full) schemes="off mmu-writable lock-bit two-bit" ;;
+	baseline) schemes= ;;
+	*) schemes=mmu-writable
+	   [ "$mode" = shadow ] && schemes="mmu-writable lock-bit two-bit" ;;
+	esac
+	if [ "$KMX_KUT_TESTS" = all ]; then
+		# shellcheck disable=SC2207
+		tests=($(cd "$KMX_BUILD/kvm-unit-tests/x86_64" && ./run_tests.sh -l))
+	else
+		# shellcheck disable=SC2206
+		tests=($KMX_KUT_TESTS)
+	fi
+	for t in "${tests[@]}"; do
+		case " $KMX_KUT_L0_BUGS " in
+		*" $t "*) result "ok kut_$t $mode # SKIP not run: $KMX_KUT_L0_BUG_WHY" ;;
+		*) pass+=("$t") ;;
+		esac
+	done
+	tests=("${pass[@]}")
+	rm -rf "$d" && mkdir -p "$d"
+	if ! rmmod kvm_mmu_ext; then
+		result "not ok kut $mode # cannot unload the module for the baseline"
+		return
+	fi
+	kut_suite "$d/no-module" "${tests[@]}"
+	pass=()
+	for t in "${tests[@]}"; do
+		l=$(grep -E "^[A-Z]+ $t( |$)" "$d/no-module" | head -n 1)
+		st=${l%% *}
+		det=${l#* }
+		det=${det#"$t"}
+		if [ -z "$l" ]; then
+			result "not ok kut_$t $mode no-module # run_tests.sh gave no result"
+		elif [ "$st" = PASS ]; then
+			result "ok kut_$t $mode no-module"
+			pass+=("$t")
+		else
+			result "ok kut_$t $mode no-module # SKIP $st$det"
+			for s in $schemes; do
+				result "ok kut_$t $mode $s # SKIP fails without the module too: $st$det"
+			done
+		fi
+	done
+	[ ${#pass[@]} -gt 0 ] ||
+		result "not ok kut $mode no-module # no test passed without the module"
+
+	for s in $schemes; do
+		# shellcheck disable=SC2086
+		if ! insmod "$KMX_MODULE" $KMX_MODULE_ARGS fastpf_scheme=$s; then
+			result "not ok kut $mode $s # insmod fastpf_scheme=$s failed"
+			continue
+		fi
+		kut_suite "$d/$s" "${pass[@]}"
+		rmmod kvm_mmu_ext || result "not ok kut $mode $s # rmmod failed"
+		for t in "${pass[@]}"; do
+			l=$(grep -E "^[A-Z]+ $t( |$)" "$d/$s" | head -n 1)
+			if [ "${l%% *}" = PASS ]; then
+				result "ok kut_$t $mode $s"
+			else
+				result "not ok kut_$t $mode $s # ${l:-no result}; passes without the module"
+			fi
+		done
+	done
+	# shellcheck disable=SC2086
+	insmod "$KMX_MODULE" $KMX_MODULE_ARGS ||
+		result "not ok kut $mode # cannot reload the module"
 }

@@ -1,0 +1,46 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""Print how x86/run would start one kvm-unit-test, from x86/unittests.cfg:
+the timeout on the first line, then the QEMU arguments one per line.
+Usage: kut-cmd.py <build dir> <test>.  Exits 2 if the test is unknown,
+3 if its entry needs what this runner does not do (a "check" or an
+"accel" other than kvm), 4 if it is for the other architecture, so that
+the caller reports it instead."""
+import configparser
+import shlex
+import sys
+
+
+def main():
+    build, name = sys.argv[1], sys.argv[2]
+    cfg = configparser.ConfigParser(interpolation=None, strict=False,
+                                    comment_prefixes=("#",))
+    cfg.read(build + "/x86/unittests.cfg")
+    if name not in cfg:
+        return 2
+    t = cfg[name]
+    if "check" in t or t.get("accel", "kvm") != "kvm":
+        return 3
+    arch = open(build + "/config.mak").read().split("\nARCH=")[1].split()[0]
+    if t.get("arch", arch) != arch:
+        return 4
+    qemu = "qemu-system-i386" if arch == "i386" else "qemu-system-x86_64"
+    args = [qemu, "--no-reboot", "-nodefaults",
+            "-global", "kvm-pit.lost_tick_policy=discard",
+            "-device", "pc-testdev",
+            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x4",
+            "-display", "none", "-serial", "stdio", "-device", "pci-testdev",
+            "-machine", "accel=kvm",
+            "-kernel", build + "/x86/" + t["file"],
+            "-smp", t.get("smp", "1").replace("$MAX_SMP", "2")]
+    args += shlex.split(t.get("qemu_params", t.get("extra_params", "")))
+    test_args = t.get("test_args", "").strip().strip('"')
+    if test_args:
+        args += ["-append", test_args]
+    print(t.get("timeout", "90s"))
+    print("\n".join(args))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
