@@ -71,8 +71,17 @@ def rmapunmap(recs):
     return "\n".join(lines) + "\n"
 
 
+def kutvmexit(recs):
+    lines = ["| mode | cycles per CPUID exit, no module | with the module | ratio |",
+             "|---|---:|---:|---:|"]
+    for r in recs:
+        lines.append("| %s | %d | %d | %.3fx |" % (
+            r["mode"], r["no_module"], r["module"], r["ratio"]))
+    return "\n".join(lines) + "\n"
+
+
 TABLES = {"pagetrack": pagetrack, "fastpf": fastpf, "asyncpf": asyncpf,
-          "rmapunmap": rmapunmap}
+          "rmapunmap": rmapunmap, "kutvmexit": kutvmexit}
 
 
 def main():

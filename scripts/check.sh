@@ -123,23 +123,21 @@ vm()
 	lines bash scripts/vm-lines.sh "$@"
 }
 
-smoke="smoke_test core_uapi_test unload_race_test shadow_gpte_race_test"
-smoke+=" pagetrack_watch_test pagetrack_churn_test pagetrack_teardown_test"
-smoke+=" @pagetrack_example"
-# Tests of the features that need the KVM hooks (FULL build only).
-full="fast_pf_permission_test fast_pf_lock_bits_test"
-full+=" fast_pf_dirty_race_test fast_pf_pt_alias_test async_pf_test"
-full+=" async_pf_unload_test rmap_unmap_race_test"
-vm --name release --flavour release --tests "$smoke $full"
-# rmap_alias_test needs the debug build's alias window.
-vm --name debug --flavour debug --tests "$smoke $full rmap_alias_test pagetrack_perf_test fast_pf_perf_test async_pf_perf_test rmap_unmap_perf_test"
-vm --name stock --flavour stock --modes stock --tests "$smoke"
-# The race tests on truly parallel vCPUs: multi-threaded TCG, one host
-# thread per vCPU of the test VM.  The static-key reproducer runs first.
-race="fast_pf_dirty_race_test fast_pf_pt_alias_test shadow_gpte_race_test"
-race+=" rmap_unmap_race_test unload_race_test fast_pf_lock_bits_test"
-lines env KMX_TCG_THREAD=multi bash scripts/vm-lines.sh --name mttcg \
-	--flavour release --tests "@static_key_flip $race"
+smoke="smoke_test core_uapi_test pagetrack_watch_test pagetrack_churn_test"
+smoke+=" pagetrack_teardown_test @pagetrack_example"
+# The race tests, each with its negative controls.
+race="unload_race_test shadow_gpte_race_test"
+# ... and those of the features that need the KVM hooks (FULL build only).
+frace="fast_pf_dirty_race_test fast_pf_pt_alias_test rmap_unmap_race_test"
+frace+=" fast_pf_lock_bits_test"
+full="fast_pf_permission_test async_pf_test async_pf_unload_test"
+# One TCG thread: multi-threaded TCG executes stale int3s of the kernel's
+# static-key patching (make mttcg, Documentation/testing.rst).  The debug
+# boot adds the race windows and negative controls and rmap_alias_test's
+# alias window.  The benchmarks run in make bench.
+vm --name release --flavour release --tests "$smoke $race $full $frace"
+vm --name debug --flavour debug --tests "$smoke $race $full $frace rmap_alias_test"
+vm --name stock --flavour stock --modes stock --tests "$smoke $race"
 # kvm-unit-tests on the patched KVM, without the module and with it
 # (default scheme everywhere, lock-bit and two-bit in shadow mode too).
 [ $kut_rc -eq 0 ] && vm --name kut --flavour release --tests "@kut"
