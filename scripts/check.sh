@@ -131,16 +131,17 @@ race="unload_race_test shadow_gpte_race_test"
 frace="fast_pf_dirty_race_test fast_pf_pt_alias_test rmap_unmap_race_test"
 frace+=" fast_pf_lock_bits_test"
 full="fast_pf_permission_test async_pf_test async_pf_unload_test"
+perf="pagetrack_perf_test fast_pf_perf_test async_pf_perf_test rmap_unmap_perf_test"
 # One TCG thread: multi-threaded TCG executes stale int3s of the kernel's
 # static-key patching (make mttcg, Documentation/testing.rst).  The debug
 # boot adds the race windows and negative controls and rmap_alias_test's
-# alias window.  The benchmarks run in make bench.
+# alias window, and runs the benchmarks small so that they cannot rot.
 vm --name release --flavour release --tests "$smoke $race $full $frace"
-vm --name debug --flavour debug --tests "$smoke $race $full $frace rmap_alias_test"
+vm --name debug --flavour debug --tests "$smoke $race $full $frace rmap_alias_test $perf"
 vm --name stock --flavour stock --modes stock --tests "$smoke $race"
-# kvm-unit-tests on the patched KVM, without the module and with it
-# (default scheme everywhere, lock-bit and two-bit in shadow mode too).
-[ $kut_rc -eq 0 ] && vm --name kut --flavour release --tests "@kut"
+# kvm-unit-tests run in make kut, not here yet: nested guests stall now
+# and then in the test VM, without the module too, and a stall is a
+# timeout (Documentation/testing.rst).  make check builds the suite.
 
 # The runner must be seen to fail: a WARN panics a panic_on_warn boot, and
 # the dmesg scan catches it in a boot without panic_on_warn.

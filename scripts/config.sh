@@ -42,10 +42,9 @@ KMX_PKGS=(
 KMX_SPLAT_RE='WARNING:|\bBUG[: ]|Oops|general protection|Call Trace|lockdep|KASAN|UBSAN|refcount_t:|Poison overwritten|list_(add|del) corruption|rcu: INFO|detected stalls|blocked for more than|Kernel panic'
 
 # kvm-unit-tests for the kut lane (scripts/kut-build.sh, vm-steps.sh): the
-# tests make check runs in every mode, and the 32-bit ones among them.
-# KMX_KUT_TESTS=all runs the suite's whole default list (make kut).
+# tests make check runs in every mode.  KMX_KUT_TESTS=all runs every entry
+# of the suite's unittests.cfg (make kut).
 KMX_KUT_TESTS=${KMX_KUT_TESTS:-smap emulator memory pcid-enabled pcid-disabled pcid-asymmetric sieve rmap_chain eventinj syscall tsc umip idt_test xsave hypercall realmode taskswitch2 vmexit_cpuid}
-KMX_KUT_I386="taskswitch taskswitch2"
 # Tests that write CR8 in the nested guest.  With a virtual interrupt
 # pending, QEMU's helper_write_crN() raises CPU_INTERRUPT_VIRQ without the
 # big QEMU lock and the test VM's QEMU aborts (7.2 and 10.0 alike).

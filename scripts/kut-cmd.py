@@ -3,8 +3,8 @@
 """Print how x86/run would start one kvm-unit-test, from x86/unittests.cfg:
 the timeout on the first line, then the QEMU arguments one per line.
 Usage: kut-cmd.py <build dir> <test>.  Exits 2 if the test is unknown,
-3 if its entry needs what this runner does not do (a "check" or an
-"accel" other than kvm), 4 if it is for the other architecture, so that
+3 if its entry needs what this runner does not do (a "check", an
+"accel" other than kvm, or a backtick for the shell), 4 if it is for the other architecture, so that
 the caller reports it instead."""
 import configparser
 import shlex
@@ -34,7 +34,11 @@ def main():
             "-kernel", build + "/x86/" + t["file"],
             "-smp", t.get("smp", "1").replace("$MAX_SMP", "2")]
     args += shlex.split(t.get("qemu_params", t.get("extra_params", "")))
-    test_args = t.get("test_args", "").strip().strip('"')
+    if "`" in t.get("test_args", "") + t.get("qemu_params", "") + \
+            t.get("extra_params", ""):
+        return 3
+    # run_tests.sh evaluates the entry with the shell: its quotes go.
+    test_args = " ".join(shlex.split(t.get("test_args", "")))
     if test_args:
         args += ["-append", test_args]
     print(t.get("timeout", "90s"))

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # make kut: the whole kvm-unit-tests matrix in the test VM.  Every test of
 # the suite's default list, in every MMU mode, without the module and then
-# with it once per fast page fault scheme.  make check runs the subset of
-# KMX_KUT_TESTS (scripts/config.sh) with the default scheme.
+# with it once per fast page fault scheme (KMX_KUT_MATRIX=default: the
+# default scheme, and lock-bit and two-bit in shadow mode).
 set -uo pipefail
 . "$(dirname "$0")/config.sh"
 cd "$KMX_TOP" || exit 1
@@ -21,7 +21,8 @@ while IFS= read -r l; do
 	n=$((n + 1))
 	echo "${l/ok /ok $n }"
 done < <(bash scripts/vm-lines.sh --name kut-full --flavour release \
-	--tests "@kut" --env "KMX_KUT_MATRIX=full KMX_KUT_TESTS=all" \
+	--tests "@kut" --env "KMX_KUT_MATRIX=${KMX_KUT_MATRIX:-full} KMX_KUT_TESTS=all" \
+	--module-args "rmap_nolock=Y apf_policy=threshold" \
 	--timeout "${KMX_VM_TIMEOUT:-14400}")
 echo "1..$n"
 echo "$passed passed, $failed failed, $skipped skipped"

@@ -140,8 +140,8 @@ sent=${sent# }
 # failure: QEMU died on an assertion or a signal of its own.
 abort=$(grep -aE 'assertion failed|Assertion .* failed|qemu: fatal|Aborted' \
 	"$vmdir/$name.qemu.err" | head -n 1 || true)
-if [ -n "$abort" ] || { [ "$qrc" -gt 128 ] && [ "$qrc" -lt 255 ]; }; then
-	echo "not ok qemu_abort $name # L0 QEMU $(qemu_version) exit $qrc after ${elapsed}s: ${abort:-killed by a signal}"
+if [ -n "$abort" ] || [ "$qrc" = 134 ] || [ "$qrc" = 139 ]; then
+	echo "not ok qemu_abort $name # L0 QEMU $(qemu_version) exit $qrc after ${elapsed}s: ${abort:-died of a signal}"
 	fail=1
 elif [ -z "$done_line" ]; then
 	why="no completion marker (qemu exit $qrc after ${elapsed}s)"

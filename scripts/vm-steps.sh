@@ -129,13 +129,19 @@ kut_one()
 	mapfile -t args <<<"$spec"
 	tmo=${args[0]}
 	args=("${args[@]:1}")
-	out=$(timeout -k 1s --foreground "$tmo" "${args[@]}" </dev/null 2>&1)
+	out=$(timeout -k 1s --foreground "$tmo" "${args[@]}" </dev/null 2>"$log.err")
 	rc=$?
-	echo "$out" >"$log"
+	{ echo "$out"; cat "$log.err"; } >"$log"
 	sum=$(grep -a '^SUMMARY: ' <<<"$out" | tail -n 1)
 	sum=${sum#SUMMARY: }
 	# isa-debug-exit: QEMU exits with (code << 1) | 1; report_summary()
-	# returns 0 for a pass and 77 for a skip.
+	# returns 0 for a pass and 77 for a skip.  As in x86/run's
+	# qemu_fixup_return_code(), a 1 with anything but warnings on stderr is
+	# QEMU failing (no KVM, a bad option), not a pass.
+	if [ $rc = 1 ] && grep -qvi warning "$log.err"; then
+		rc=2
+		sum="QEMU: $(grep -vi warning "$log.err" | head -n 1)"
+	fi
 	case $rc in
 	1) echo "PASS $t (${sum:-passed})" ;;
 	155) echo "SKIP $t (${sum:-skipped})" ;;
@@ -147,7 +153,7 @@ kut_one()
 }
 
 # $1: the file that gets one "PASS|FAIL|SKIP <test> (<detail>)" line per
-# test; the rest: the tests.  The 32-bit ones run from the i386 build.
+# test; the rest: the tests.
 kut_suite()
 {
 	local f=$1 t dir l
@@ -156,11 +162,12 @@ kut_suite()
 	: >"$f"
 	mkdir -p "$f.logs"
 	for t in "$@"; do
-		dir=$KMX_BUILD/kvm-unit-tests/x86_64
-		case " $KMX_KUT_I386 " in
-		*" $t "*) dir=$KMX_BUILD/kvm-unit-tests/i386 ;;
+		# The entry's arch picks the build: x86_64, else i386.
+		l=$(kut_one "$KMX_BUILD/kvm-unit-tests/x86_64" "$t" "$f.logs")
+		case $l in
+		"SKIP $t (not for x86_64)")
+			l=$(kut_one "$KMX_BUILD/kvm-unit-tests/i386" "$t" "$f.logs") ;;
 		esac
-		l=$(kut_one "$dir" "$t" "$f.logs")
 		echo "kmx-kut: $(date +%T) $(basename "$f"): $l"
 		echo "$l" >>"$f"
 	done
@@ -261,14 +268,19 @@ kmx_step_kut_vmexit()
 	for i in 1 2 3 4 5; do
 		for a in no with; do
 			if [ $a = no ]; then
-				rmmod kvm_mmu_ext || return
+				rmmod kvm_mmu_ext || { result "not ok kut_vmexit $1 # rmmod failed"; return; }
 			else
 				# shellcheck disable=SC2086
-				insmod "$KMX_MODULE" $KMX_MODULE_ARGS || return
+				insmod "$KMX_MODULE" $KMX_MODULE_ARGS ||
+					{ result "not ok kut_vmexit $1 # insmod failed"; return; }
 			fi
 			kut_one "$KMX_BUILD/kvm-unit-tests/x86_64" vmexit_cpuid "$d" >/dev/null
 			c=$(sed -n 's/^cpuid \([0-9]*\).*/\1/p' "$d/vmexit_cpuid.log" | tail -n 1)
-			[ -n "$c" ] || { result "not ok kut_vmexit $1 # no cycle count"; return; }
+			if [ -z "$c" ]; then
+				result "not ok kut_vmexit $1 # no cycle count"
+				[ $a = with ] || insmod "$KMX_MODULE" $KMX_MODULE_ARGS
+				return
+			fi
 			if [ $a = no ]; then no+=("$c"); else with+=("$c"); fi
 		done
 	done

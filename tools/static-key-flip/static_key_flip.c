@@ -42,25 +42,29 @@ static int flip_runner(void *unused)
 static int __init static_key_flip_init(void)
 {
 	struct task_struct *t;
-	unsigned int i, cpu = raw_smp_processor_id();
+	unsigned int i;
 
 	if (num_online_cpus() < 2)
 		return -ENODEV;
 	t = kthread_create(flip_runner, NULL, "static-key-flip");
 	if (IS_ERR(t))
 		return PTR_ERR(t);
-	kthread_bind(t, cpumask_any_but(cpu_online_mask, cpu));
+	/* Flip on this CPU, run on another: may sleep, but not migrate. */
+	migrate_disable();
+	kthread_bind(t, cpumask_any_but(cpu_online_mask, smp_processor_id()));
 	wake_up_process(t);
 	for (i = 0; i < flips; i++) {
 		static_branch_enable(&flip_key);
 		static_branch_disable(&flip_key);
 		cond_resched();
 	}
+	migrate_enable();
 	WRITE_ONCE(stop, true);
 	kthread_stop(t);
 	pr_info("static-key-flip: %u flips, %lu runs, %lu with the key on\n",
 		flips, runs, hits);
-	return 0;
+	/* No run saw the key on: the two never overlapped. */
+	return hits ? 0 : -EAGAIN;
 }
 
 static void __exit static_key_flip_exit(void)
