@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# make kut: the whole kvm-unit-tests matrix in the test VM.  Every test of
-# the suite's default list, in every MMU mode, without the module and then
+# make kut: the whole kvm-unit-tests matrix in the test VM.  Every entry of
+# the suite's unittests.cfg, in every MMU mode, without the module and then
 # with it once per fast page fault scheme (KMX_KUT_MATRIX=default: the
 # default scheme, and lock-bit and two-bit in shadow mode).
 set -uo pipefail

@@ -122,7 +122,7 @@ kut_one()
 	case $rc in
 	0) ;;
 	2) echo "FAIL $t (no such test in unittests.cfg)"; return ;;
-	3) echo "SKIP $t (needs run_tests.sh: make kut runs it)"; return ;;
+	3) echo "SKIP $t (needs the suite's own run_tests.sh)"; return ;;
 	4) echo "SKIP $t (not for $(basename "$dir"))"; return ;;
 	*) echo "FAIL $t (kut-cmd.py exit $rc)"; return ;;
 	esac
@@ -173,7 +173,7 @@ kut_suite()
 	done
 }
 
-# kvm-unit-tests against the module (make check's kut lane, make kut).  The
+# kvm-unit-tests against the module (make kut).  The
 # baseline is this KVM without the module; then the module is loaded once
 # per scheme and runs the tests that passed the baseline, each of which
 # must pass again.  A test that does not pass the baseline is a SKIP with
@@ -220,7 +220,7 @@ kmx_step_kut()
 		det=${l#* }
 		det=${det#"$t"}
 		if [ -z "$l" ]; then
-			result "not ok kut_$t $mode no-module # run_tests.sh gave no result"
+			result "not ok kut_$t $mode no-module # no result"
 		elif [ "$st" = PASS ]; then
 			result "ok kut_$t $mode no-module"
 			pass+=("$t")
