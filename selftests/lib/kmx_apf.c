@@ -31,12 +31,15 @@
  * protocol leaves room: a page-ready may come before the not-present of
  * its token is handled, and is then remembered so that the not-present
  * does not wait (early); a page-ready for a token already woken, or with
- * no token at all, wakes nobody (dup_ready, spurious).  Under QEMU's
- * emulated SVM the vector is now and then delivered twice for one
- * page-ready that KVM sent (Documentation/async-page-fault.rst), which is
- * where these come from, and the second delivery can even arrive inside
- * the handler, with interrupts off, as a re-injection does: such a nested
+ * no token at all, wakes nobody (dup_ready, spurious).  QEMU's emulated
+ * SVM now and then delivers the vector a second time for one injection
+ * by KVM (Documentation/async-page-fault.rst), which is where these come
+ * from.  The second delivery comes before the handler's first exit, so
+ * it can arrive inside the handler, with interrupts off: such a nested
  * run only counts itself (nested_ready) and leaves the data area alone.
+ * One that comes first runs the whole handler, and the interrupted run
+ * then reads the next token or zero; so the handler frees the slot with a
+ * compare-and-exchange of the token it read, never with a plain store.
  * The module's audit still counts exactly one page-ready per token, and
  * the test checks that.  A page-ready whose token never gets a
  * not-present is stray, and fails the test.
@@ -247,7 +250,14 @@ static void guest_ready(struct ex_regs *regs)
 		gres.early_ready += early[nr_readied - 1];
 	}
 
-	WRITE_ONCE(apf_data.token, 0);
+	/*
+	 * Free the slot only if it still holds the token read above.  After
+	 * an extra delivery (see the header) this run may have read zero, and
+	 * KVM may have written the next token since: a plain store of zero
+	 * would erase it, and its faulter would wait forever.
+	 */
+	if (token)
+		__sync_val_compare_and_swap(&apf_data.token, token, 0);
 	wrmsr(MSR_KVM_ASYNC_PF_ACK, 1);
 	x2apic_write_reg(APIC_EOI, 0);
 	in_ready = false;
