@@ -55,6 +55,7 @@ help:
 
 deps:
 	@bash scripts/deps.sh
+	@bash scripts/qemu-build.sh
 
 fetch: deps
 	@bash scripts/fetch-kernel.sh

@@ -23,6 +23,12 @@ need=(
 	depmod:kmod
 	perl:perl
 	python3:python3
+	pkg-config:pkg-config
+	# scripts/qemu-build.sh
+	curl:curl
+	patch:patch
+	meson:meson
+	ninja:ninja-build
 )
 # Headers and libraries have no command to probe.
 need_files=(
@@ -31,6 +37,12 @@ need_files=(
 	/usr/lib/python3/dist-packages/docutils:python3-docutils
 	# kvm-unit-tests' i386 build (taskswitch, taskswitch2)
 	/usr/lib/gcc/x86_64-linux-gnu/12/32/libgcc.a:gcc-multilib
+	# scripts/qemu-build.sh: x86_64-softmmu with 9p
+	/usr/include/glib-2.0/glib.h:libglib2.0-dev
+	/usr/include/pixman-1/pixman.h:libpixman-1-dev
+	/usr/include/libfdt.h:libfdt-dev
+	/usr/include/cap-ng.h:libcap-ng-dev
+	/usr/include/attr/libattr.h:libattr1-dev
 )
 
 missing=()

@@ -97,8 +97,11 @@ cmdline+=" quiet loglevel=4 mitigations=off${extra:+ $extra}"
 
 qemu_version()
 {
-	"${KMX_QEMU:-qemu-system-x86_64}" --version | sed -n '1s/.*version \([^ ]*\).*/\1/p'
+	"$KMX_QEMU" --version | sed -n '1s/.*version \([^ ]*\).*/\1/p'
 }
+
+command -v "$KMX_QEMU" >/dev/null ||
+	kmx_die "no QEMU at $KMX_QEMU: run make deps (or set KMX_QEMU)"
 
 accel=${ACCEL:-tcg}
 case $accel in
@@ -111,7 +114,7 @@ esac
 : >"$console"
 start=$(date +%s)
 set +e
-timeout --foreground -k 10 "$timeout" "${KMX_QEMU:-qemu-system-x86_64}" \
+timeout --foreground -k 10 "$timeout" "$KMX_QEMU" \
 	"${accel_opts[@]}" -smp 2 -m "${KMX_VM_MEM:-3G}" \
 	-nographic -no-reboot -nodefaults \
 	-kernel "$KMX_VMLINUZ" -initrd "$initrd" -append "$cmdline" \

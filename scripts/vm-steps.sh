@@ -177,8 +177,7 @@ kut_suite()
 # baseline is this KVM without the module; then the module is loaded once
 # per scheme and runs the tests that passed the baseline, each of which
 # must pass again.  A test that does not pass the baseline is a SKIP with
-# the baseline's reason; one in KMX_KUT_L0_BUGS is a SKIP that names the
-# emulator bug it would trigger.  KMX_KUT_MATRIX: "default" runs the
+# the baseline's reason.  KMX_KUT_MATRIX: "default" runs the
 # default scheme in every mode and lock-bit and two-bit in shadow mode too;
 # "full" runs every scheme in every mode; "baseline" only the baseline.  A
 # hang fails on the suite's own timeouts (90 s unless unittests.cfg says
@@ -200,13 +199,6 @@ kmx_step_kut()
 		# shellcheck disable=SC2206
 		tests=($KMX_KUT_TESTS)
 	fi
-	for t in "${tests[@]}"; do
-		case " $KMX_KUT_L0_BUGS " in
-		*" $t "*) result "ok kut_$t $mode # SKIP not run: $KMX_KUT_L0_BUG_WHY" ;;
-		*) pass+=("$t") ;;
-		esac
-	done
-	tests=("${pass[@]}")
 	rm -rf "$d" && mkdir -p "$d"
 	if ! rmmod kvm_mmu_ext; then
 		result "not ok kut $mode # cannot unload the module for the baseline"
