@@ -86,6 +86,7 @@ KMX_MODULE_ARGS='$module_args'
 KMX_MODES='$modes'
 KMX_TESTS='$tests'
 KMX_ALLOW='$allow'
+export KMX_QEMU_PATCHED=$([ "$KMX_QEMU" = "$KMX_QEMU_BUILT" ] && echo 1 || echo 0)
 ${env:+export $env}
 . '$KMX_TOP/scripts/vm-steps.sh'
 PLAN
