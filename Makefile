@@ -27,7 +27,7 @@ KMX_SRCS := Kbuild $(shell find kmod -name '*.[ch]')
 
 kbuild = $(MAKE) -C $(KDIR) M=$(1) KMX_VERSION=$(VERSION) $(2)
 
-.PHONY: all module debug stock kvm fetch deps selftests tools static-key-flip check kut mttcg demo bench \
+.PHONY: all module debug stock kvm fetch deps qemu selftests tools static-key-flip check kut mttcg demo bench \
 	models style dkms-build dkms-install clean distclean help
 
 all: module
@@ -50,11 +50,15 @@ help:
 	@echo '  make dkms-install  install the STOCK build with DKMS'
 	@echo '  make fetch       fetch and unpack the pinned Debian kernel'
 	@echo '  make deps        install the host tools with apt-get'
+	@echo '  make qemu        build the test VM'"'"'s QEMU (qemu/*.patch)'
 	@echo 'Variables: KDIR, KVM_SRC (own dev kernel), KMX_CACHE (download cache),'
 	@echo '  ACCEL=kvm (hardware acceleration for the test VM)'
 
 deps:
 	@bash scripts/deps.sh
+
+# The test VM's QEMU, for the targets that boot it.
+qemu: deps
 	@bash scripts/qemu-build.sh
 
 fetch: deps
@@ -103,15 +107,15 @@ style: fetch
 models: deps
 	@bash selftests/models/run.sh
 
-check: deps
+check: qemu
 	@bash scripts/check.sh
 
-kut: deps
+kut: qemu
 	@bash scripts/kut.sh
 
 # Multi-threaded TCG: the static-key reproducer (expected to oops: QEMU
 # runs stale int3s, see Documentation/testing.rst), then the race tests.
-mttcg: deps module tools
+mttcg: qemu module tools
 	@bash scripts/build-selftests.sh >/dev/null
 	-KMX_TCG_THREAD=multi bash scripts/vm-lines.sh --name mttcg-static-key \
 		--flavour release --modes tdp --tests @static_key_flip
@@ -119,10 +123,10 @@ mttcg: deps module tools
 		--tests "unload_race_test shadow_gpte_race_test fast_pf_dirty_race_test \
 		fast_pf_pt_alias_test rmap_unmap_race_test fast_pf_lock_bits_test"
 
-demo: deps
+demo: qemu
 	@bash scripts/demo.sh
 
-bench: deps
+bench: qemu
 	@bash scripts/bench.sh
 
 dkms-build: fetch

@@ -25,6 +25,7 @@ need=(
 	python3:python3
 	pkg-config:pkg-config
 	# scripts/qemu-build.sh
+	gcc:gcc
 	curl:curl
 	patch:patch
 	meson:meson

@@ -4,9 +4,9 @@
 # patches, plus ours (qemu/*.patch, two fixes to TCG's nested SVM that
 # Documentation/testing.rst explains), built for x86_64-softmmu only.
 #
-# Cached under KMX_CACHE, keyed by the Debian version and our patches: a
-# second run builds nothing and touches no network.  The binary uses the
-# firmware of the installed qemu-system-x86, as Debian's does.
+# Cached under KMX_CACHE, keyed by the Debian version, our patches and this
+# script: a second run builds nothing and touches no network.  The binary
+# uses the firmware of the installed qemu-system-x86, as Debian's does.
 set -euo pipefail
 . "$(dirname "$0")/config.sh"
 
@@ -15,48 +15,66 @@ bin=$KMX_QEMU_BUILT
 
 src=$KMX_CACHE/qemu/src
 mkdir -p "$src"
-ver=$KMX_QEMU_SRC_VERSION
-pool=${KMX_DEBIAN_MIRROR:-http://deb.debian.org/debian}/pool/main/q/qemu
+pool=${KMX_DEBIAN_MIRROR:-https://deb.debian.org/debian}/pool/main/q/qemu
 
 fetch()
 {
 	[ -s "$src/$1" ] && return 0
-	echo "kvm-mmu-ext: fetching $1" >&2
-	curl -fsS -o "$src/$1.part" "$pool/$1" && mv "$src/$1.part" "$src/$1"
+	echo "kvm-mmu-ext: fetching $pool/$1" >&2
+	curl -fsS --retry 3 --connect-timeout 30 -o "$src/$1.part" "$pool/$1" &&
+		mv "$src/$1.part" "$src/$1"
 }
 
+# $1: a file in $src, $2: its sha256.
+check_sum()
+{
+	(cd "$src" && echo "$2  $1" | sha256sum -c --quiet) && return 0
+	rm -f "$src/$1"
+	kmx_die "$1: wrong sha256 (expected $2); removed it, try again"
+}
+
+# The pinned version, whose tarballs are pinned by sha256.  When the
+# archive has moved on, the source version of the installed
+# qemu-system-x86, whose Debian tarball only its .dsc vouches for.
+ver=$KMX_QEMU_SRC_VERSION
+deb_sum=$KMX_QEMU_DEBIAN_SHA256
 if ! fetch "qemu_$ver.dsc"; then
-	echo "kvm-mmu-ext: qemu_$ver.dsc is not in $pool (Debian moved on?)." >&2
-	echo "kvm-mmu-ext: pick the source version of your qemu-system-x86:" >&2
-	echo "  KMX_QEMU_SRC_VERSION=$(dpkg-query -W -f='${source:Version}' qemu-system-x86 2>/dev/null | sed 's/^[0-9]*://') make deps" >&2
-	exit 1
+	inst=$(dpkg-query -W -f='${source:Version}' qemu-system-x86 2>/dev/null | sed 's/^[0-9]*://')
+	[ -n "$inst" ] && [ "$inst" != "$ver" ] && fetch "qemu_$inst.dsc" ||
+		kmx_die "no qemu_$ver.dsc in $pool, nor one for the installed qemu-system-x86 ($inst)"
+	echo "kvm-mmu-ext: warning: qemu_$ver is gone from the archive; building $inst, checked against its .dsc only" >&2
+	ver=$inst
+	deb_sum=
 fi
-# The .dsc names the tarballs and their sha256; the orig tarball is pinned.
-mapfile -t files < <(sed -n '/^Checksums-Sha256:/,/^[A-Z]/s/^ \([0-9a-f]\{64\}\) [0-9]* \(.*\)$/\1 \2/p' "$src/qemu_$ver.dsc")
-[ ${#files[@]} -eq 2 ] || { echo "kvm-mmu-ext: cannot read qemu_$ver.dsc" >&2; exit 1; }
-for f in "${files[@]}"; do
-	fetch "${f#* }"
-	if [[ ${f#* } == *.orig.tar.xz ]] && [ "${f%% *}" != "$KMX_QEMU_ORIG_SHA256" ]; then
-		echo "kvm-mmu-ext: ${f#* } is not the pinned QEMU 7.2 source" >&2
-		exit 1
-	fi
-	(cd "$src" && echo "${f%% *}  ${f#* }" | sha256sum -c --quiet) ||
-		{ rm -f "$src/${f#* }"; exit 1; }
-done
+# The .dsc names the two tarballs with their sha256.
+orig= debtar=
+while read -r sum name; do
+	case $name in
+	*.orig.tar.xz) orig=$name; orig_sum=$sum ;;
+	*.debian.tar.xz) debtar=$name; debtar_sum=$sum ;;
+	esac
+done < <(sed -n '/^Checksums-Sha256:/,/^[A-Z]/s/^ \([0-9a-f]\{64\}\) [0-9]* \(.*\)$/\1 \2/p' "$src/qemu_$ver.dsc")
+[ -n "$orig" ] && [ -n "$debtar" ] || kmx_die "cannot read $src/qemu_$ver.dsc"
+[ "$orig_sum" = "$KMX_QEMU_ORIG_SHA256" ] ||
+	kmx_die "qemu_$ver.dsc names another QEMU source than the pinned 7.2 ($orig)"
+fetch "$orig" || kmx_die "cannot fetch $orig"
+check_sum "$orig" "$KMX_QEMU_ORIG_SHA256"
+fetch "$debtar" || kmx_die "cannot fetch $debtar"
+check_sum "$debtar" "${deb_sum:-$debtar_sum}"
 
 work=$KMX_CACHE/qemu/build
 rm -rf "$work"
 mkdir -p "$work"
 echo "kvm-mmu-ext: building QEMU $ver with qemu/*.patch (a few minutes)" >&2
-tar -C "$work" -xf "$src"/qemu_*.orig.tar.xz
+tar -C "$work" -xf "$src/$orig"
 tree=$(echo "$work"/qemu-*)
-tar -C "$tree" -xf "$src/qemu_$ver.debian.tar.xz"
+tar -C "$tree" -xf "$src/$debtar"
 while read -r p _; do
 	case $p in ''|'#'*) continue ;; esac
 	patch -d "$tree" -p1 -s <"$tree/debian/patches/$p"
 done <"$tree/debian/patches/series"
 for p in "$KMX_TOP"/qemu/*.patch; do
-	patch -d "$tree" -p1 -s <"$p"
+	patch -d "$tree" -p1 -s <"$p" || kmx_die "$(basename "$p") does not apply to QEMU $ver"
 done
 
 log=$KMX_CACHE/qemu/build.log
@@ -65,6 +83,7 @@ if ! (
 	cd "$tree/b"
 	../configure --prefix=/usr --target-list=x86_64-softmmu \
 		--firmwarepath=/usr/share/qemu:/usr/share/seabios:/usr/lib/ipxe/qemu \
+		--with-pkgversion="Debian $ver, kvm-mmu-ext qemu/" \
 		--disable-docs --disable-werror --disable-tools \
 		--disable-guest-agent --disable-capstone --disable-slirp \
 		--disable-gtk --disable-sdl --disable-vnc --disable-spice \
@@ -76,8 +95,7 @@ if ! (
 	ninja -j "$(nproc)" qemu-system-x86_64
 ) >"$log" 2>&1; then
 	tail -n 20 "$log" >&2
-	echo "kvm-mmu-ext: the QEMU build failed; its log is $log" >&2
-	exit 1
+	kmx_die "the QEMU build failed; its log is $log"
 fi
 # QEMU finds its firmware relative to its binary (../share/qemu): point
 # that at the system's, as --firmwarepath says.
