@@ -48,6 +48,12 @@ for arch in x86_64 i386; do
 	mkdir -p "$out/$arch"
 	if [ -n "$src" ]; then
 		rsync -a --exclude=.git --exclude=logs "$src/" "$out/$arch/"
+		# A checkout that was built already brings its objects along,
+		# for whichever arch it was configured: start each copy clean.
+		if [ -f "$out/$arch/config.mak" ]; then
+			make -C "$out/$arch" distclean >/dev/null 2>&1 ||
+				kmx_die "kvm-unit-tests: make distclean failed in a copy of $src"
+		fi
 	else
 		tar xzf "$tarball" -C "$out/$arch" --strip-components=1
 	fi

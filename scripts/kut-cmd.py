@@ -3,12 +3,22 @@
 """Print how x86/run would start one kvm-unit-test, from x86/unittests.cfg:
 the timeout on the first line, then the QEMU arguments one per line.
 Usage: kut-cmd.py <build dir> <test>.  Exits 2 if the test is unknown,
-3 if its entry needs what this runner does not do (a "check", an
-"accel" other than kvm, or a backtick for the shell), 4 if it is for the other architecture, so that
-the caller reports it instead."""
+3 if its entry needs what this runner does not do (a "check", a
+"disabled_if", an "accel" other than kvm, or a backtick for the shell), 4
+if it is for the other architecture, so that the caller reports it
+instead.  Values quoted with triple quotes, which newer suites use for
+long arguments, lose the quotes."""
 import configparser
 import shlex
 import sys
+
+
+def unquote(v):
+    """A value in triple quotes spans lines: join them."""
+    v = v.strip()
+    if v.startswith('"""') and v.endswith('"""') and len(v) >= 6:
+        v = " ".join(v[3:-3].split())
+    return v
 
 
 def main():
@@ -18,8 +28,8 @@ def main():
     cfg.read(build + "/x86/unittests.cfg")
     if name not in cfg:
         return 2
-    t = cfg[name]
-    if "check" in t or t.get("accel", "kvm") != "kvm":
+    t = {k: unquote(v) for k, v in cfg[name].items()}
+    if "check" in t or "disabled_if" in t or t.get("accel", "kvm") != "kvm":
         return 3
     arch = open(build + "/config.mak").read().split("\nARCH=")[1].split()[0]
     if t.get("arch", arch) != arch:
