@@ -28,9 +28,12 @@ KMX_KVM_BUILD=${KMX_KVM_BUILD:-$KMX_BUILD/kvm}
 # The test VM's QEMU (scripts/qemu-build.sh): bookworm's qemu source with
 # Debian's patches and qemu/*.patch.  KMX_QEMU=qemu-system-x86_64 runs the
 # distribution's own instead, with the emulator bugs those patches fix.
-KMX_QEMU_SRC_VERSION=${KMX_QEMU_SRC_VERSION:-7.2+dfsg-7+deb12u18}
+KMX_QEMU_PINNED_VERSION=7.2+dfsg-7+deb12u18
+KMX_QEMU_SRC_VERSION=${KMX_QEMU_SRC_VERSION:-$KMX_QEMU_PINNED_VERSION}
 KMX_QEMU_ORIG_SHA256=91aca71520040edc40b8d437aa3004dae614f58e286cf653ee8996c07af2962f
-KMX_QEMU_DEBIAN_SHA256=${KMX_QEMU_DEBIAN_SHA256:-28a1c86310ee53b6bf1854cffe6f6be6ed29a08db7d05759f8ac57b8d6a6cb2f}
+# The Debian tarball of the pinned version; another version is checked
+# against its .dsc only.
+KMX_QEMU_DEBIAN_SHA256=28a1c86310ee53b6bf1854cffe6f6be6ed29a08db7d05759f8ac57b8d6a6cb2f
 KMX_QEMU_BUILT=$KMX_CACHE/qemu/$KMX_QEMU_SRC_VERSION-$(cat "$KMX_TOP"/qemu/*.patch "$KMX_TOP"/scripts/qemu-build.sh | sha256sum | cut -c1-12)/bin/qemu-system-x86_64
 KMX_QEMU=${KMX_QEMU:-$KMX_QEMU_BUILT}
 

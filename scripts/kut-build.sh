@@ -52,7 +52,7 @@ for arch in x86_64 i386; do
 		# for whichever arch it was configured: start each copy clean.
 		if [ -f "$out/$arch/config.mak" ]; then
 			make -C "$out/$arch" distclean >/dev/null 2>&1 ||
-				kmx_die "kvm-unit-tests: make distclean failed in a copy of $src"
+				rm -f "$out/$arch/config.mak"
 		fi
 	else
 		tar xzf "$tarball" -C "$out/$arch" --strip-components=1

@@ -12,17 +12,29 @@ set -euo pipefail
 
 bin=$KMX_QEMU_BUILT
 [ -x "$bin" ] && exit 0
+# KMX_QEMU names another binary: nothing to build.
+[ "$KMX_QEMU" = "$bin" ] || exit 0
 
 src=$KMX_CACHE/qemu/src
 mkdir -p "$src"
 pool=${KMX_DEBIAN_MIRROR:-https://deb.debian.org/debian}/pool/main/q/qemu
 
+# Prints the HTTP status of a failed fetch (000: no answer).
 fetch()
 {
+	local code
+
 	[ -s "$src/$1" ] && return 0
 	echo "kvm-mmu-ext: fetching $pool/$1" >&2
-	curl -fsS --retry 3 --connect-timeout 30 -o "$src/$1.part" "$pool/$1" &&
+	code=$(curl -sS --retry 3 --connect-timeout 30 -o "$src/$1.part" \
+		-w '%{http_code}' "$pool/$1") || true
+	if [ "$code" = 200 ]; then
 		mv "$src/$1.part" "$src/$1"
+		return 0
+	fi
+	rm -f "$src/$1.part"
+	echo "${code:-000}"
+	return 1
 }
 
 # $1: a file in $src, $2: its sha256.
@@ -37,11 +49,15 @@ check_sum()
 # archive has moved on, the source version of the installed
 # qemu-system-x86, whose Debian tarball only its .dsc vouches for.
 ver=$KMX_QEMU_SRC_VERSION
-deb_sum=$KMX_QEMU_DEBIAN_SHA256
-if ! fetch "qemu_$ver.dsc"; then
-	inst=$(dpkg-query -W -f='${source:Version}' qemu-system-x86 2>/dev/null | sed 's/^[0-9]*://')
-	[ -n "$inst" ] && [ "$inst" != "$ver" ] && fetch "qemu_$inst.dsc" ||
-		kmx_die "no qemu_$ver.dsc in $pool, nor one for the installed qemu-system-x86 ($inst)"
+deb_sum=
+[ "$ver" = "$KMX_QEMU_PINNED_VERSION" ] && deb_sum=$KMX_QEMU_DEBIAN_SHA256
+if ! code=$(fetch "qemu_$ver.dsc"); then
+	[ "$code" = 404 ] || kmx_die "cannot fetch qemu_$ver.dsc from $pool (HTTP $code)"
+	inst=$(dpkg-query -W -f='${source:Version}' qemu-system-x86 2>/dev/null || true)
+	inst=${inst#*:}
+	if [ -z "$inst" ] || [ "$inst" = "$ver" ] || ! fetch "qemu_$inst.dsc" >/dev/null; then
+		kmx_die "no qemu_$ver.dsc in $pool, nor one for the installed qemu-system-x86 (${inst:-none}): set KMX_QEMU_SRC_VERSION"
+	fi
 	echo "kvm-mmu-ext: warning: qemu_$ver is gone from the archive; building $inst, checked against its .dsc only" >&2
 	ver=$inst
 	deb_sum=
@@ -57,9 +73,9 @@ done < <(sed -n '/^Checksums-Sha256:/,/^[A-Z]/s/^ \([0-9a-f]\{64\}\) [0-9]* \(.*
 [ -n "$orig" ] && [ -n "$debtar" ] || kmx_die "cannot read $src/qemu_$ver.dsc"
 [ "$orig_sum" = "$KMX_QEMU_ORIG_SHA256" ] ||
 	kmx_die "qemu_$ver.dsc names another QEMU source than the pinned 7.2 ($orig)"
-fetch "$orig" || kmx_die "cannot fetch $orig"
+fetch "$orig" >/dev/null || kmx_die "cannot fetch $orig"
 check_sum "$orig" "$KMX_QEMU_ORIG_SHA256"
-fetch "$debtar" || kmx_die "cannot fetch $debtar"
+fetch "$debtar" >/dev/null || kmx_die "cannot fetch $debtar"
 check_sum "$debtar" "${deb_sum:-$debtar_sum}"
 
 work=$KMX_CACHE/qemu/build
@@ -71,7 +87,8 @@ tree=$(echo "$work"/qemu-*)
 tar -C "$tree" -xf "$src/$debtar"
 while read -r p _; do
 	case $p in ''|'#'*) continue ;; esac
-	patch -d "$tree" -p1 -s <"$tree/debian/patches/$p"
+	patch -d "$tree" -p1 -s <"$tree/debian/patches/$p" ||
+		kmx_die "Debian's $p does not apply to QEMU $ver"
 done <"$tree/debian/patches/series"
 for p in "$KMX_TOP"/qemu/*.patch; do
 	patch -d "$tree" -p1 -s <"$p" || kmx_die "$(basename "$p") does not apply to QEMU $ver"
@@ -91,7 +108,7 @@ if ! (
 		--disable-usb-redir --disable-xen --disable-vhost-user \
 		--disable-pa --disable-alsa --disable-jack --disable-oss \
 		--disable-linux-io-uring --disable-libssh --disable-seccomp \
-		--enable-virtfs --enable-attr --enable-cap-ng
+		--enable-virtfs --enable-attr --enable-cap-ng &&
 	ninja -j "$(nproc)" qemu-system-x86_64
 ) >"$log" 2>&1; then
 	tail -n 20 "$log" >&2
