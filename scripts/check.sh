@@ -132,16 +132,28 @@ frace="fast_pf_dirty_race_test fast_pf_pt_alias_test rmap_unmap_race_test"
 frace+=" fast_pf_lock_bits_test"
 full="fast_pf_permission_test async_pf_test async_pf_unload_test"
 perf="pagetrack_perf_test fast_pf_perf_test async_pf_perf_test rmap_unmap_perf_test"
-# One TCG thread: multi-threaded TCG executes stale int3s of the kernel's
-# static-key patching (make mttcg, Documentation/testing.rst).  The debug
-# boot adds the race windows and negative controls and rmap_alias_test's
-# alias window, and runs the benchmarks small so that they cannot rot.
+# One TCG thread per boot: multi-threaded TCG executes stale int3s of the
+# kernel's static-key patching (make mttcg, Documentation/testing.rst).  So
+# each boot fills one host core, and two lanes of boots run side by side:
+# the debug boot and the STOCK boot in the background, their lines counted
+# after the rest.  The debug boot adds the race windows and negative
+# controls and rmap_alias_test's alias window, and runs the benchmarks
+# small so that they cannot rot.
+lane=$logs/lane-debug.tap
+{
+	bash scripts/vm-lines.sh --name debug --flavour debug --timeout 3600 \
+		--tests "$smoke $race $full $frace rmap_alias_test $perf"
+	bash scripts/vm-lines.sh --name stock --flavour stock --modes stock \
+		--tests "$smoke $race"
+} >"$lane" 2>>"$logs/stderr.log" &
+lane_pid=$!
 vm --name release --flavour release --tests "$smoke $race $full $frace"
-vm --name debug --flavour debug --tests "$smoke $race $full $frace rmap_alias_test $perf"
-vm --name stock --flavour stock --modes stock --tests "$smoke $race"
-# kvm-unit-tests run in make kut, not here yet: nested guests stall now
-# and then in the test VM, without the module too, and a stall is a
-# timeout (Documentation/testing.rst).  make check builds the suite.
+# kvm-unit-tests: the default configuration in every mode, and lock-bit
+# and two-bit in shadow mode, each test against its baseline without the
+# module (make kut runs the whole matrix).
+[ $kut_rc = 0 ] &&
+	vm --name kut --flavour release --tests @kut --env KMX_KUT_MATRIX=default \
+		--module-args "rmap_nolock=Y apf_policy=threshold"
 
 # The runner must be seen to fail: a WARN panics a panic_on_warn boot, and
 # the dmesg scan catches it in a boot without panic_on_warn.
@@ -170,6 +182,9 @@ expect_fail "runner_reports_qemu_abort" '^not ok qemu_abort runner-abort # L0 QE
 	bash scripts/vm-run.sh --name runner-abort --flavour debug --modes tdp --tests smoke_test
 expect_fail "runner_reports_vm_exit" '^not ok vm_runner-nosuch # vm-run.sh exit status 1' \
 	bash scripts/vm-lines.sh --name runner-nosuch --flavour nosuch
+
+wait $lane_pid
+lines cat "$lane"
 
 echo "1..$n"
 echo "# make check took $(( $(date +%s) - t0 ))s"

@@ -58,10 +58,14 @@ build_initramfs()
 	(cd "$d" && find . | cpio -o -H newc --quiet | gzip -1) >"$initrd.tmp"
 	mv "$initrd.tmp" "$initrd"
 }
+# Two boots may start at once (make check runs two lanes): one builds.
+exec 8>"$vmdir/initramfs.lock"
+flock 8
 if [ ! -f "$initrd" ] || [ "$KMX_TOP/scripts/vm-init.sh" -nt "$initrd" ] ||
    [ "$KMX_TOP/scripts/vm-run.sh" -nt "$initrd" ]; then
 	build_initramfs
 fi
+exec 8>&-
 
 case $flavour in
 release) module=$KMX_TOP/kvm-mmu-ext.ko ;;
