@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # The test VM's QEMU: bookworm's qemu source package with Debian's own
-# patches, plus ours (qemu/*.patch, two fixes to TCG's nested SVM that
+# patches, plus ours (qemu/*.patch: two fixes to TCG's nested SVM and one
+# to multi-threaded TCG's cross-modifying code, which
 # Documentation/testing.rst explains), built for x86_64-softmmu only.
 #
 # Cached under KMX_CACHE, keyed by the Debian version, our patches and this
