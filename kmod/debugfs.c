@@ -245,6 +245,39 @@ void kmx_debugfs_create_enum(const char *name, const struct kmx_enum_knob *k)
 	debugfs_create_file(name, 0600, kmx_debugfs_root, (void *)k, &enum_knob_fops);
 }
 
+static int u32_knob_get(void *data, u64 *val)
+{
+	const struct kmx_u32_knob *k = data;
+
+	*val = READ_ONCE(*k->value);
+	return 0;
+}
+
+static int u32_knob_set(void *data, u64 val)
+{
+	const struct kmx_u32_knob *k = data;
+
+	if (val > k->max)
+		return -EINVAL;
+	WRITE_ONCE(*k->value, val);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(u32_knob_fops, u32_knob_get, u32_knob_set, "%llu\n");
+
+/**
+ * kmx_debugfs_create_u32_max() - a debug knob that takes a bounded number
+ * @name: the file, under /sys/kernel/debug/kvm-mmu-ext/
+ * @k: the number and its bound; must outlive the file
+ *
+ * For the race windows that busy-wait, some with mmu_lock held: a write
+ * above the bound fails with EINVAL instead of stalling the host.
+ */
+void kmx_debugfs_create_u32_max(const char *name, const struct kmx_u32_knob *k)
+{
+	debugfs_create_file_unsafe(name, 0600, kmx_debugfs_root, (void *)k,
+				   &u32_knob_fops);
+}
+
 /*
  * Writing 1 makes the module WARN once.  It exists only in debug builds,
  * so that the test runner can prove it detects a splat.

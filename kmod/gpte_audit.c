@@ -10,10 +10,11 @@
  *
  * Debug builds add, in debugfs:
  *	walk_delay_us	busy-wait this long between the walk and the fetch,
- *			to widen the race window
+ *			to widen the race window (at most 100000)
  *	create_delay_us	busy-wait this long, with mmu_lock held, before
  *			kvm_mmu_get_child_sp() creates a shadow page (after
  *			the check of check-before-create), case 1.b's window
+ *			(at most 100000)
  *	walk_delay_vcpus  the vCPU ids (a bit mask) to delay; 0: all
  *	gpte_variant	"stock", or a broken recheck used as a negative
  *			control: "wrong-level" rechecks it.level instead of
@@ -176,6 +177,19 @@ static const struct kmx_enum_knob gpte_variant_knob = {
 	.nr	= KMX_GPTE_NR,
 	.value	= &kmx_gpte_variant_sel,
 };
+
+/* 100 ms: a window wide enough for any test, short of a stall. */
+#define KMX_GPTE_DELAY_MAX_US	100000
+
+static const struct kmx_u32_knob walk_delay_knob = {
+	.value	= &kmx_walk_delay_us,
+	.max	= KMX_GPTE_DELAY_MAX_US,
+};
+
+static const struct kmx_u32_knob create_delay_knob = {
+	.value	= &kmx_create_delay_us,
+	.max	= KMX_GPTE_DELAY_MAX_US,
+};
 #endif
 
 /**
@@ -185,11 +199,9 @@ void kmx_gpte_debugfs_init(void)
 {
 #ifdef KVM_MMU_EXT_DEBUG
 	kmx_debugfs_create_enum("gpte_variant", &gpte_variant_knob);
-	debugfs_create_u32("walk_delay_us", 0600, kmx_debugfs_root,
-			   &kmx_walk_delay_us);
+	kmx_debugfs_create_u32_max("walk_delay_us", &walk_delay_knob);
 	debugfs_create_x32("walk_delay_vcpus", 0600, kmx_debugfs_root,
 			   &kmx_walk_delay_vcpus);
-	debugfs_create_u32("create_delay_us", 0600, kmx_debugfs_root,
-			   &kmx_create_delay_us);
+	kmx_debugfs_create_u32_max("create_delay_us", &create_delay_knob);
 #endif
 }

@@ -263,6 +263,18 @@ struct kmx_enum_knob {
 };
 
 void kmx_debugfs_create_enum(const char *name, const struct kmx_enum_knob *k);
+
+/**
+ * struct kmx_u32_knob - a debug knob that takes a number up to a bound
+ * @value: the number
+ * @max: the largest number it takes
+ */
+struct kmx_u32_knob {
+	unsigned int *value;
+	unsigned int max;
+};
+
+void kmx_debugfs_create_u32_max(const char *name, const struct kmx_u32_knob *k);
 int kmx_debugfs_init(void);
 void kmx_debugfs_exit(void);
 void kmx_debugfs_show_stats(struct seq_file *m, const struct kmx_stats __percpu *st);

@@ -40,12 +40,32 @@ const char * const kmx_apf_policy_names[KMX_APF_POLICY_THRESHOLD + 1] = {
  * KMX_SET_POLICY ioctl, so a typo or a policy this build cannot honour
  * fails insmod (or the sysfs write) with an error instead of a surprise.
  */
+/*
+ * Set, under the parameters' lock, once init has failed or exit has begun:
+ * from then on a write to a parameter file (they exist from before init
+ * until after exit) fails instead of taking or dropping a write-protect
+ * key reference that nothing would balance.
+ */
+static bool kmx_params_closed;
+
+static void kmx_params_close(void)
+{
+	kernel_param_lock(THIS_MODULE);
+	kmx_params_closed = true;
+	/* The fastpf_scheme default holds a write-protect key reference. */
+	kmx_fastpf_scheme_put(kmx_default_policy.fastpf_scheme);
+	kernel_param_unlock(THIS_MODULE);
+}
+
+/* Called with the parameters' lock held, at insmod and on sysfs writes. */
 static int kmx_param_set_policy(struct kmx_policy *p)
 {
 	int r = kmx_policy_check(p);
 
 	if (r)
 		return r;
+	if (kmx_params_closed)
+		return -ENODEV;
 	if (p->flags & KMX_POLICY_FASTPF) {
 		u32 old = kmx_default_policy.fastpf_scheme;
 
@@ -169,8 +189,7 @@ out_hooks:
 out_debugfs:
 	kmx_debugfs_exit();
 out_scheme:
-	/* The fastpf_scheme argument took a write-protect key reference. */
-	kmx_fastpf_scheme_put(kmx_default_policy.fastpf_scheme);
+	kmx_params_close();
 	return r;
 }
 
@@ -179,7 +198,7 @@ static void __exit kmx_exit(void)
 	/* No handle is open: each one pins the module. */
 	kmx_dev_exit();
 	kmx_hooks_unregister();
-	kmx_fastpf_scheme_put(kmx_default_policy.fastpf_scheme);
+	kmx_params_close();
 	kmx_debugfs_exit();
 	/* Closed handles free their rings in RCU callbacks of this module. */
 	rcu_barrier();

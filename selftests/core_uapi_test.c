@@ -380,6 +380,39 @@ static void test_params(void)
 	close(fd);
 }
 
+/*
+ * The debug builds' busy-wait windows take at most a bound: a typo such as
+ * 100000000 must fail with EINVAL, not busy-wait 100 s with mmu_lock held.
+ */
+static void test_debug_knobs(void)
+{
+	static const struct {
+		const char *name, *max, *over;
+	} knobs[] = {
+		{ "walk_delay_us", "100000", "100001" },
+		{ "create_delay_us", "100000", "100001" },
+		{ "rmap_delay_us", "20000", "20001" },
+	};
+	char name[64];
+	int i;
+
+	if (access(KMX_DEBUGFS "/walk_delay_us", F_OK)) {
+		snprintf(name, sizeof(name), "core_uapi_test %s debug-knob-caps", mode);
+		ksft_test_result_code(KSFT_SKIP, name,
+				      "knobs of debug builds with the hooks\n");
+		return;
+	}
+	for (i = 0; i < ARRAY_SIZE(knobs); i++) {
+		snprintf(name, sizeof(name), "debug-knob-cap %s", knobs[i].name);
+		expect_errno(name, kmx_debugfs_write(knobs[i].name, knobs[i].over),
+			     EINVAL);
+		snprintf(name, sizeof(name), "debug-knob-max %s", knobs[i].name);
+		expect_ok(name, !kmx_debugfs_write(knobs[i].name, knobs[i].max) &&
+			  kmx_debugfs_read_ll(knobs[i].name) == atoll(knobs[i].max) &&
+			  !kmx_debugfs_write(knobs[i].name, "0"));
+	}
+}
+
 int main(void)
 {
 	struct kvm_vcpu *vcpu;
@@ -401,6 +434,7 @@ int main(void)
 	test_vm_closed_first(dev);
 	test_pagetrack(dev);
 	test_params();
+	test_debug_knobs();
 	close(dev);
 	ksft_set_plan(ksft_test_num());
 	ksft_finished();

@@ -534,9 +534,10 @@ void kmx_rmap_debug_exit(void)
  * rmap_variant: none, or a broken variant (a negative control);
  * rmap_audit: check at FLUSH_LOCKED that the unmap left no entry
  * (kmx_rmap_audit());
- * rmap_delay_us: a race window, for the shipped walk with the chain locked
- * before each spte clear, for being_unmapped-nolock between its unlocked
- * reads of the head and of the descriptor; rmap_delay_every: open the
+ * rmap_delay_us (at most 20000): a race window, for the shipped walk with
+ * the chain locked before each spte clear, for being_unmapped-nolock
+ * between its unlocked reads of the head and of the descriptor;
+ * rmap_delay_every: open the
  * shipped walk's window at one clear in that many; rmap_sync_delay_us
  * (at most 20000): the sync window; rmap_alias_gfn: the alias window,
  * armed for one hit.  Each window's kprobe is placed while its knob is
@@ -548,13 +549,18 @@ static const struct kmx_enum_knob variant_knob = {
 	.value	= &kmx_rmap_variant,
 };
 
+/* Per chain entry, with the chain locked: as the sync window, 20 ms. */
+static const struct kmx_u32_knob delay_knob = {
+	.value	= &kmx_rmap_delay_us,
+	.max	= 20000,
+};
+
 void kmx_rmap_debugfs_init(void)
 {
 	kmx_debugfs_create_enum("rmap_variant", &variant_knob);
 	debugfs_create_bool("rmap_audit", 0600, kmx_debugfs_root,
 			    &kmx_rmap_audit_on);
-	debugfs_create_u32("rmap_delay_us", 0600, kmx_debugfs_root,
-			   &kmx_rmap_delay_us);
+	kmx_debugfs_create_u32_max("rmap_delay_us", &delay_knob);
 	debugfs_create_u32("rmap_delay_every", 0600, kmx_debugfs_root,
 			   &kmx_rmap_delay_every);
 	debugfs_create_file_unsafe("rmap_alias_gfn", 0600, kmx_debugfs_root,
