@@ -36,11 +36,6 @@ const char * const kmx_apf_policy_names[KMX_APF_POLICY_THRESHOLD + 1] = {
 };
 
 /*
- * The module parameters take names, and go through the same check as the
- * KMX_SET_POLICY ioctl, so a typo or a policy this build cannot honour
- * fails insmod (or the sysfs write) with an error instead of a surprise.
- */
-/*
  * Set, under the parameters' lock, once init has failed or exit has begun:
  * from then on a write to a parameter file (they exist from before init
  * until after exit) fails instead of taking or dropping a write-protect
@@ -57,7 +52,13 @@ static void kmx_params_close(void)
 	kernel_param_unlock(THIS_MODULE);
 }
 
-/* Called with the parameters' lock held, at insmod and on sysfs writes. */
+/*
+ * The module parameters take names, and go through the same check as the
+ * KMX_SET_POLICY ioctl, so a typo or a policy this build cannot honour
+ * fails insmod (or the sysfs write) with an error instead of a surprise.
+ *
+ * Called with the parameters' lock held, at insmod and on sysfs writes.
+ */
 static int kmx_param_set_policy(struct kmx_policy *p)
 {
 	int r = kmx_policy_check(p);

@@ -537,8 +537,8 @@ void kmx_rmap_debug_exit(void)
  * rmap_delay_us (at most 20000): a race window, for the shipped walk with
  * the chain locked before each spte clear, for being_unmapped-nolock
  * between its unlocked reads of the head and of the descriptor;
- * rmap_delay_every: open the
- * shipped walk's window at one clear in that many; rmap_sync_delay_us
+ * rmap_delay_every: open the shipped walk's window at one clear in that
+ * many; rmap_sync_delay_us
  * (at most 20000): the sync window; rmap_alias_gfn: the alias window,
  * armed for one hit.  Each window's kprobe is placed while its knob is
  * not 0 (EINVAL or the kprobe's error if it cannot be).
