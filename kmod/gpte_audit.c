@@ -52,13 +52,28 @@ static unsigned int kmx_walk_delay_us;		/* debug builds only */
 static unsigned int kmx_walk_delay_vcpus;	/* debug builds only */
 static unsigned int kmx_create_delay_us;	/* debug builds only */
 
+/*
+ * Debug builds: the broken variants and the delays act only on VMs with a
+ * handle, whose VMM asked for the module, never on the host's other VMs.
+ */
+static bool kmx_gpte_attached(struct kvm *kvm)
+{
+	bool r;
+
+	rcu_read_lock();
+	r = kmx_vm_lookup_rcu(kvm);
+	rcu_read_unlock();
+	return r;
+}
+
 /* Busy-wait @us for @vcpu if walk_delay_vcpus selects it; counts it. */
 static void kmx_gpte_delay(struct kvm_vcpu *vcpu, unsigned int us,
 			   enum kmx_stat stat)
 {
 	unsigned int vcpus = READ_ONCE(kmx_walk_delay_vcpus);
 
-	if (!us || (vcpus && (vcpu->vcpu_id >= 32 || !(vcpus & BIT(vcpu->vcpu_id)))))
+	if (!us || (vcpus && (vcpu->vcpu_id >= 32 || !(vcpus & BIT(vcpu->vcpu_id)))) ||
+	    !kmx_gpte_attached(vcpu->kvm))
 		return;
 	kmx_kvm_stat_add(vcpu->kvm, stat, 1);
 	/* A busy-wait on purpose: mmu_lock may be held. */
@@ -70,13 +85,13 @@ static void kmx_gpte_delay(struct kvm_vcpu *vcpu, unsigned int us,
 static bool kmx_gpte_differs(struct kvm_vcpu *vcpu,
 			     const struct kvm_mmu_ext_gpte_walk *walk, int glevel)
 {
-	/* Two-level walks are 32-bit paging, with 4-byte gptes. */
-	unsigned int size = walk->levels == 2 ? 4 : 8;
 	u64 cur = 0;
 
 	if (glevel < 1 || glevel > walk->levels)
 		return false;
-	if (kvm_vcpu_read_guest_atomic(vcpu, walk->gpa[glevel - 1], &cur, size))
+	/* 4 bytes for 32-bit paging; 8 for PAE, which has two levels too. */
+	if (kvm_vcpu_read_guest_atomic(vcpu, walk->gpa[glevel - 1], &cur,
+				       walk->gpte_bytes))
 		return true;
 	return cur != walk->gpte[glevel - 1];
 }
@@ -111,6 +126,9 @@ bool kmx_gpte_fetch(struct kvm_vcpu *vcpu,
 	unsigned int variant = KMX_DEBUG_BUILD ? READ_ONCE(kmx_gpte_variant_sel) : 0;
 	struct kmx_vm *vm;
 	int glevel;
+
+	if (variant && !kmx_gpte_attached(vcpu->kvm))
+		variant = KMX_GPTE_STOCK;
 
 	switch (point) {
 	case KVM_MMU_EXT_FETCH_WALKED:
