@@ -471,7 +471,7 @@ static int kmx_pt_register(struct kmx_vm *vm)
 {
 	struct kmx_pt_hub *hub = &vm->pt;
 	struct kmx_pt_node *pn;
-	int r;
+	int idx, r;
 
 	lockdep_assert_held(&hub->reg_lock);
 	/* The thread's rule: registering a node twice is a bug. */
@@ -483,8 +483,18 @@ static int kmx_pt_register(struct kmx_vm *vm)
 	pn->vm = vm;
 	pn->node.track_write = kmx_pt_track_write;
 	pn->node.track_remove_region = kmx_pt_track_remove_region;
-	/* -ESRCH unless current->mm is the VM's; takes a VM reference. */
+	/*
+	 * -ESRCH unless current->mm is the VM's; takes a VM reference.  The
+	 * first registration walks the memslots in
+	 * kvm_enable_external_write_tracking() under slots_arch_lock alone,
+	 * which is safe (only a swap under that lock changes the active
+	 * memslots) but not what __kvm_memslots()'s lockdep check accepts.
+	 * Inside kvm->srcu, as KVM's own mmu_first_shadow_root_alloc() does
+	 * the same walk, it is safe by SRCU too and PROVE_RCU is quiet.
+	 */
+	idx = srcu_read_lock(&vm->kvm->srcu);
 	r = kvm_page_track_register_notifier(vm->kvm, &pn->node);
+	srcu_read_unlock(&vm->kvm->srcu, idx);
 	if (r) {
 		kfree(pn);
 		return r;
