@@ -139,8 +139,18 @@ static bool kmx_apf_wait(struct kvm_vcpu *vcpu, gfn_t gfn, u32 us)
 	p->hva = hva;
 	queue_work(kmx_apf_wq, &p->work);
 
-	wait_event_hrtimeout(p->wq, READ_ONCE(p->done),
-			     ns_to_ktime((u64)us * NSEC_PER_USEC));
+	/*
+	 * Interruptible, as KVM's own synchronous fault-in is
+	 * (FOLL_INTERRUPTIBLE): a signal to the vCPU thread (a VMM's kick,
+	 * a kill) does not wait out the threshold here, with kvm->srcu held.
+	 * An interrupted wait gives the fault to KVM's async path, and
+	 * vcpu_run() then exits on the pending signal.
+	 */
+	might_sleep();
+	if (!READ_ONCE(p->done))
+		__wait_event_hrtimeout(p->wq, READ_ONCE(p->done),
+				       ns_to_ktime((u64)us * NSEC_PER_USEC),
+				       TASK_INTERRUPTIBLE);
 	done = READ_ONCE(p->done);
 	kmx_apf_prefault_put(p);
 	return done;
