@@ -290,6 +290,25 @@ static int inject_warn_set(void *data, u64 val)
 	return 0;
 }
 DEFINE_DEBUGFS_ATTRIBUTE(inject_warn_fops, NULL, inject_warn_set, "%llu\n");
+
+/*
+ * The lock-order control: writing 1 takes kmx_vms_lock (for lockdep only)
+ * inside kmx_vm_debugfs_lock, the reverse of kmx_vm_get()'s order.  After
+ * any attach, lockdep must report a possible circular dependency.
+ */
+static int inject_lock_inversion_set(void *data, u64 val)
+{
+	int r;
+
+	if (val != 1)
+		return -EINVAL;
+	mutex_lock(&kmx_vm_debugfs_lock);
+	r = kmx_vms_lock_cycle();
+	mutex_unlock(&kmx_vm_debugfs_lock);
+	return r;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(inject_lock_inversion_fops, NULL,
+			 inject_lock_inversion_set, "%llu\n");
 #endif
 
 int kmx_debugfs_init(void)
@@ -300,6 +319,9 @@ int kmx_debugfs_init(void)
 #ifdef KVM_MMU_EXT_DEBUG
 	debugfs_create_file_unsafe("inject_warn", 0200, kmx_debugfs_root, NULL,
 				   &inject_warn_fops);
+	debugfs_create_file_unsafe("inject_lock_inversion", 0200,
+				   kmx_debugfs_root, NULL,
+				   &inject_lock_inversion_fops);
 #endif
 	kmx_pt_debugfs_init();
 	return 0;

@@ -75,5 +75,8 @@ int kmx_copy_arg(void *dst, size_t ksize, size_t min, const void __user *uarg);
 long kmx_attach(const struct kmx_attach __user *uarg);
 int kmx_policy_check(const struct kmx_policy *p);
 void kmx_vm_debugfs_init(struct kmx_vm *vm);
+#ifdef KVM_MMU_EXT_DEBUG
+int kmx_vms_lock_cycle(void);
+#endif
 
 #endif /* _KVM_MMU_EXT_VM_H */

@@ -124,8 +124,8 @@ static void kmx_rmap_window(struct kvm *kvm, u64 *sptep)
  * acts on nothing it read: it only checks for SLUB's free poison, and the
  * chain is then zapped by the shipped, locked kvm_mmu_ext_unmap_rmap().
  */
-static void kmx_rmap_peek_nolock(struct kmx_rmap_walk *w,
-				 struct kvm_rmap_head *head)
+static noinline void kmx_rmap_peek_nolock(struct kmx_rmap_walk *w,
+					  struct kvm_rmap_head *head)
 {
 	unsigned long val = READ_ONCE(head->val) & ~KMX_RMAP_LOCKED;
 	struct kmx_pte_list_desc *desc;
