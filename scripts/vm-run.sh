@@ -5,7 +5,8 @@
 # them).  Exit status 0 only if every line is a pass and the guest wrote
 # its completion marker.
 #
-#   vm-run.sh --name N --flavour release|debug|stock --modes "tdp shadow"
+#   vm-run.sh --name N --flavour release|debug|stock|sanitizer
+#             --modes "tdp shadow"
 #             --tests "smoke_test @step" [--no-panic-on-warn]
 #             [--allow REGEX] [--module-args "a=b"] [--timeout SECONDS]
 #             [--env "VAR=value ..."]   (exported to the tests)
@@ -67,10 +68,27 @@ if [ ! -f "$initrd" ] || [ "$KMX_TOP/scripts/vm-init.sh" -nt "$initrd" ] ||
 fi
 exec 8>&-
 
+# The kernel, its modules and KVM: Debian's pinned image and the patched
+# KVM of build/kvm, or the sanitizer kernel with KVM patched in its tree.
+vmlinuz=$KMX_VMLINUZ root=$KMX_ROOT kvm=$KMX_KVM_BUILD kvm_deps="irqbypass ccp"
+# Debian's kernel has only slab and page poisoning; the sanitizer kernel
+# has KASAN, which they would only slow down, and its own options.
+poison="slub_debug=FZPU page_poison=1 init_on_free=1"
 case $flavour in
 release) module=$KMX_TOP/kvm-mmu-ext.ko ;;
 debug) module=$KMX_BUILD/debug/kvm-mmu-ext.ko ;;
 stock) module=$KMX_BUILD/stock/kvm-mmu-ext.ko ;;
+sanitizer)
+	module=$KMX_BUILD/sanitizer/kvm-mmu-ext.ko
+	san=$(bash "$KMX_TOP/scripts/build-sanitizer-kernel.sh" --built) ||
+		kmx_die "the sanitizer kernel is not built: run make sanitizer"
+	vmlinuz=$san/arch/x86/boot/bzImage
+	root=${san%/build}/root
+	kvm=$root/lib/modules/$(cat "$san/include/config/kernel.release")/kernel/arch/x86/kvm
+	kvm_deps=irqbypass
+	# With five-level paging (-cpu max has la57), KASAN reports a
+	# wild-memory-access in the first interrupt of the boot.
+	poison=no5lvl ;;
 *) kmx_die "unknown flavour $flavour" ;;
 esac
 [ -f "$module" ] || kmx_die "$module is not built"
@@ -85,9 +103,10 @@ patched=0
 cat >"$plan" <<PLAN
 KMX_TOP='$KMX_TOP'
 KMX_CACHE='$KMX_CACHE'
-KMX_ROOT='$KMX_ROOT'
+KMX_ROOT='$root'
 KMX_BUILD='$KMX_BUILD'
-KMX_KVM_BUILD='$KMX_KVM_BUILD'
+KMX_KVM_BUILD='$kvm'
+KMX_KVM_DEPS='$kvm_deps'
 KMX_FLAVOUR='$flavour'
 KMX_MODULE='$module'
 KMX_MODULE_ARGS='$module_args'
@@ -100,7 +119,7 @@ ${env:+export $env}
 PLAN
 
 cmdline="console=ttyS0 panic=-1 oops=panic panic_on_warn=$panic_on_warn"
-cmdline+=" slub_debug=FZPU page_poison=1 init_on_free=1"
+cmdline+="${poison:+ $poison}"
 cmdline+=" kmx.guest=$KMX_TOP/scripts/vm-guest.sh kmx.plan=$plan"
 cmdline+=" quiet loglevel=4 mitigations=off${extra:+ $extra}"
 
@@ -126,7 +145,7 @@ set +e
 timeout --foreground -k 10 "$timeout" "$KMX_QEMU" \
 	"${accel_opts[@]}" -smp 2 -m "${KMX_VM_MEM:-3G}" \
 	-nographic -no-reboot -nodefaults \
-	-kernel "$KMX_VMLINUZ" -initrd "$initrd" -append "$cmdline" \
+	-kernel "$vmlinuz" -initrd "$initrd" -append "$cmdline" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-serial "file:$console" -serial "file:$results" \
 	-device virtio-rng-pci </dev/null >/dev/null 2>"$vmdir/$name.qemu.err"

@@ -11,6 +11,21 @@ kmx_step_inject_warn()
 	result "ok inject_warn $1"
 }
 
+# The sanitizer boot's lock-order control: attach once (smoke_test), so
+# that lockdep has seen kmx_vm_get()'s order, then take the two locks the
+# other way round.  The result line claims success: only lockdep's report
+# can fail the boot.
+kmx_step_inject_lock_inversion()
+{
+	local why
+
+	"$KMX_BUILD/selftests/kmx/smoke_test" >/dev/null 2>&1 ||
+		why="smoke_test exit status $?"
+	echo 1 >/sys/kernel/debug/kvm-mmu-ext/inject_lock_inversion ||
+		why="${why:+$why, }the write failed"
+	result "ok inject_lock_inversion $1${why:+ # $why}"
+}
+
 # Runner self-tests (make check's runner_checks_steps and
 # runner_counts_results): a step that reports nothing, and one that counts a
 # result it never sends.  Both must fail the boot.
