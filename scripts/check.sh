@@ -212,17 +212,10 @@ expect_fail "runner_reports_vm_exit" '^not ok vm_runner-nosuch # vm-run.sh exit 
 wait $lane_pid
 lines cat "$lane"
 
-# The release build's race tests on truly parallel vCPUs, after the
-# lanes, so that each of the two vCPU threads has a host core of its own
-# (next to another boot, the test VM's kernel saw RCU stalls of 21 s).
-# rmap_unmap_race_test runs there in shadow mode only (tdp has no rmaps):
-# in legacy-tdp its slot churn corrupts the nested guest or the test VM's
-# kernel on stock KVM too (Documentation/testing.rst).  make mttcg runs
-# the debug build's, with their windows and controls.
-lines env KMX_TCG_THREAD=multi bash scripts/vm-lines.sh --name mttcg-race \
-	--flavour release --timeout 1800 --tests "$race ${frace/ rmap_unmap_race_test/}"
-lines env KMX_TCG_THREAD=multi bash scripts/vm-lines.sh --name mttcg-rmap \
-	--flavour release --modes shadow --timeout 1200 --tests rmap_unmap_race_test
+# The race tests on two TCG threads run in make mttcg only: in a cold
+# make check the release build's corrupted the test VM's kernel in
+# unload_race_test tdp, and rmap_unmap_race_test legacy-tdp does so on
+# stock KVM too (Documentation/testing.rst).
 
 echo "1..$n"
 echo "# make check took $(( $(date +%s) - t0 ))s"

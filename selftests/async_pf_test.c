@@ -43,6 +43,7 @@
 #define DELAY_US	2000
 #define THRESHOLD_US	500
 #define NR_PAGES	64
+#define CANCEL_ATTEMPTS	3
 
 static void run(const char *mode, const char *variant, struct kmx_apf_cfg *cfg)
 {
@@ -82,12 +83,26 @@ static void run_cancel(const char *mode, struct kmx_apf_cfg *cfg)
 	struct kmx_apf_result r;
 	const char *why;
 	char name[96];
+	int attempt;
 
 	snprintf(name, sizeof(name), "async_pf_test %s cancel", mode);
-	kmx_apf_run(cfg, &r);
-	kmx_apf_print(name, &r);
-	why = kmx_apf_check_cancel(&r);
-	if (why)
+	/*
+	 * The guest disables when it sees a token pending, but that token's
+	 * page-ready may reach the data area first: then nothing was left to
+	 * cancel.  That run proves nothing, so try again; never a verdict.
+	 */
+	for (attempt = 1; attempt <= CANCEL_ATTEMPTS; attempt++) {
+		kmx_apf_run(cfg, &r);
+		kmx_apf_print(name, &r);
+		why = kmx_apf_check_cancel(&r);
+		if (!why || strcmp(why, kmx_apf_nothing_cancelled))
+			break;
+	}
+	if (why && !strcmp(why, kmx_apf_nothing_cancelled))
+		ksft_test_result_code(KSFT_SKIP, name,
+				      "inconclusive: no token left to cancel in %d runs\n",
+				      CANCEL_ATTEMPTS);
+	else if (why)
 		ksft_test_result_fail("%s: %s\n", name, why);
 	else
 		ksft_test_result_pass("%s\n", name);

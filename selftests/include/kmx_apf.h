@@ -139,6 +139,7 @@ extern const char * const kmx_apf_no_progress;
  * cancelled, in the guest's view and the module's, and no page-ready of
  * one followed; else what went wrong.
  */
+extern const char * const kmx_apf_nothing_cancelled;
 const char *kmx_apf_check_cancel(const struct kmx_apf_result *res);
 
 /* Print @res as "# " lines, prefixed by @name. */

@@ -690,6 +690,8 @@ static bool extra_delivery(const struct kmx_apf_guest_result *g)
 	       (g->spurious || g->dup_ready || g->nested_ready);
 }
 
+const char * const kmx_apf_nothing_cancelled = "no token was pending at the disable";
+
 const char *kmx_apf_check_cancel(const struct kmx_apf_result *r)
 {
 	const struct kmx_apf_guest_result *g = &r->g;
@@ -699,7 +701,7 @@ const char *kmx_apf_check_cancel(const struct kmx_apf_result *r)
 	if (r->bad_content || g->bad_sig)
 		return "wrong page content";
 	if (!g->cancel_pending)
-		return "no token was pending at the disable";
+		return kmx_apf_nothing_cancelled;
 	if (g->ready_after_cancel)
 		return "a page-ready of a cancelled token came after the disable";
 	if (g->still_waiting || g->stray_ready || g->dup_token || g->worker_np)
