@@ -47,6 +47,7 @@ const char * const kmx_stat_names[KMX_STAT_NR] = {
 	[KMX_STAT_APF_REFUSED]		= "apf_refused",
 	[KMX_STAT_APF_NOT_PRESENT]	= "apf_not_present",
 	[KMX_STAT_APF_PRESENT]		= "apf_present",
+	[KMX_STAT_APF_UNSENT]		= "apf_unsent",
 	[KMX_STAT_APF_READY]		= "apf_ready",
 	[KMX_STAT_APF_CANCEL]		= "apf_cancel",
 	[KMX_STAT_APF_SYNC_IN_TIME]	= "apf_sync_in_time",

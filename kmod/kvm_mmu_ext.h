@@ -89,7 +89,8 @@ enum kmx_fastpf_scheme {
  * @KMX_STAT_APF_SETUP:		async page faults KVM wanted to start
  * @KMX_STAT_APF_REFUSED:	of which the policy made synchronous
  * @KMX_STAT_APF_NOT_PRESENT:	not-present events
- * @KMX_STAT_APF_PRESENT:	present (page-ready) events
+ * @KMX_STAT_APF_PRESENT:	present events with a page-ready delivered
+ * @KMX_STAT_APF_UNSENT:	present events with no page-ready sent
  * @KMX_STAT_APF_READY:		ready events
  * @KMX_STAT_APF_CANCEL:	queue cancellations
  * @KMX_STAT_APF_SYNC_IN_TIME:	threshold policy: pages that came within the
@@ -97,7 +98,9 @@ enum kmx_fastpf_scheme {
  * @KMX_STAT_APF_WAIT_NS:	threshold policy: total time vCPUs waited
  * @KMX_STAT_APF_PENDING:	audit: tokens told not-present and not yet
  *				ready nor cancelled (a gauge)
- * @KMX_STAT_APF_PAIRED:	audit: tokens whose page-ready was sent
+ * @KMX_STAT_APF_PAIRED:	audit: tokens whose page-ready was delivered:
+ *				written to the guest and accepted by its
+ *				local APIC
  * @KMX_STAT_APF_HALTED:	audit: not-present events KVM could not inject,
  *				so the vCPU halted and no page-ready is due
  * @KMX_STAT_APF_BROADCAST:	audit: broadcast page-ready (token ~0) events
@@ -105,7 +108,7 @@ enum kmx_fastpf_scheme {
  * @KMX_STAT_APF_DUPLICATE:	audit: not-present for a token already pending
  * @KMX_STAT_APF_ORPHAN:	audit: present for a token never not-present
  * @KMX_STAT_APF_LOST:		audit: tokens the guest was told not-present
- *				whose page-ready KVM cannot send
+ *				whose page-ready KVM did not deliver
  * @KMX_STAT_APF_UNTRACKED:	audit: not-present events the audit could not
  *				record (no memory)
  * @KMX_STAT_PT_WATCHES:	watched ranges now (a gauge)
@@ -151,6 +154,7 @@ enum kmx_stat {
 	KMX_STAT_APF_REFUSED,
 	KMX_STAT_APF_NOT_PRESENT,
 	KMX_STAT_APF_PRESENT,
+	KMX_STAT_APF_UNSENT,
 	KMX_STAT_APF_READY,
 	KMX_STAT_APF_CANCEL,
 	KMX_STAT_APF_SYNC_IN_TIME,

@@ -161,7 +161,8 @@ TRACE_EVENT(kmx_apf,
 	    TP_printk("vcpu %d %s token 0x%x gfn 0x%llx", __entry->vcpu_id,
 		      __print_symbolic(__entry->event,
 				       { 0, "not-present" }, { 1, "present" },
-				       { 2, "ready" }, { 3, "cancel" }),
+				       { 2, "unsent" }, { 3, "ready" },
+				       { 4, "cancel" }),
 		      __entry->token, __entry->gfn)
 );
 

@@ -17,15 +17,20 @@
  * The audit runs in the apf_event hook.  Every not-present token of an
  * attached VM is kept until KVM's present event for it, or until a
  * cancellation of its vCPU's queue (reset, async PF disabled, teardown).
- * At present the token is classified: paired (page-ready sent), halted
- * (KVM could not inject the not-present, so it halted the vCPU and owes
- * no page-ready), or lost (the guest was told not-present, and KVM cannot
- * send the page-ready).  A second not-present for a pending token is a
- * duplicate, a present for an unknown token an orphan.  The latency from
- * not-present to present of the paired tokens goes into apf_hist.
+ * kvm_arch_async_page_present() reports present only once it knows the
+ * outcome: KVM_MMU_EXT_APF_PRESENT if the token was written to the guest
+ * and its local APIC accepted the page-ready interrupt, else
+ * KVM_MMU_EXT_APF_UNSENT.  The token is then classified: paired
+ * (page-ready delivered), halted (KVM could not inject the not-present,
+ * so it halted the vCPU and owes no page-ready), or lost (the guest was
+ * told not-present, and no page-ready reached it).  A second not-present
+ * for a pending token is a duplicate, a present for an unknown token an
+ * orphan.  The latency from not-present to present of the paired tokens
+ * goes into apf_hist.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/debugfs.h>
 #include <linux/kvm_host.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -40,6 +45,11 @@
 #include "trace.h"
 
 #include "mmu.h"
+
+/* The names of trace_kmx_apf's events (kmod/trace.h) follow KVM's enum. */
+static_assert(KVM_MMU_EXT_APF_NOT_PRESENT == 0 && KVM_MMU_EXT_APF_PRESENT == 1 &&
+	      KVM_MMU_EXT_APF_UNSENT == 2 && KVM_MMU_EXT_APF_READY == 3 &&
+	      KVM_MMU_EXT_APF_CANCEL == 4);
 
 /* The threshold of a VM whose KMX_APF_POLICY_THRESHOLD came with none. */
 static unsigned int apf_threshold_us = 500;
@@ -77,6 +87,7 @@ struct kmx_apf_prefault {
 	wait_queue_head_t wq;
 	refcount_t ref;
 	bool done;
+	bool in;
 };
 
 static void kmx_apf_prefault_put(struct kmx_apf_prefault *p)
@@ -100,22 +111,26 @@ static void kmx_apf_prefault_work(struct work_struct *work)
 	struct kmx_apf_prefault *p = container_of(work, struct kmx_apf_prefault,
 						  work);
 	int locked = 1;
+	long r = 0;
 
 	if (mmget_not_zero(p->mm)) {
 		mmap_read_lock(p->mm);
-		get_user_pages_remote(p->mm, p->hva, 1, FOLL_WRITE, NULL, &locked);
+		r = get_user_pages_remote(p->mm, p->hva, 1, FOLL_WRITE, NULL,
+					  &locked);
 		if (locked)
 			mmap_read_unlock(p->mm);
 		mmput(p->mm);
 	}
-	/* wake_up() orders this store before the waiter's check. */
+	/* The page is in only if gup faulted it in: not on EFAULT or SIGBUS. */
+	WRITE_ONCE(p->in, r == 1);
+	/* wake_up() orders these stores before the waiter's check. */
 	WRITE_ONCE(p->done, true);
 	wake_up(&p->wq);
 	kmx_apf_prefault_put(p);
 	module_put(THIS_MODULE);
 }
 
-/* Returns whether the page came within @us microseconds. */
+/* Returns whether the page is in, and came within @us microseconds. */
 static bool kmx_apf_wait(struct kvm_vcpu *vcpu, gfn_t gfn, u32 us)
 {
 	unsigned long hva = kvm_vcpu_gfn_to_hva(vcpu, gfn);
@@ -151,7 +166,7 @@ static bool kmx_apf_wait(struct kvm_vcpu *vcpu, gfn_t gfn, u32 us)
 		__wait_event_hrtimeout(p->wq, READ_ONCE(p->done),
 				       ns_to_ktime((u64)us * NSEC_PER_USEC),
 				       TASK_INTERRUPTIBLE);
-	done = READ_ONCE(p->done);
+	done = READ_ONCE(p->done) && READ_ONCE(p->in);
 	kmx_apf_prefault_put(p);
 	return done;
 }
@@ -262,16 +277,72 @@ static void kmx_apf_not_present(struct kmx_vm *vm, struct kvm_vcpu *vcpu,
 	kmx_stat_add(vm, KMX_STAT_APF_PENDING, 1);
 }
 
-/* What kvm_arch_async_page_present() checks before it sends a page-ready. */
-static bool kmx_apf_can_send_ready(struct kvm_vcpu *vcpu)
-{
-	u64 mask = KVM_ASYNC_PF_ENABLED | KVM_ASYNC_PF_DELIVERY_AS_INT;
+#ifdef KVM_MMU_EXT_DEBUG
+/*
+ * The lost page-ready control (debug build).  While apf_drop_ready is not
+ * 0, the page-ready of the next token that an attached VM was told
+ * not-present fails the way a failed apf_put_user_ready() would: at the
+ * token's ready event, which kvm_check_async_pf_completion() reports on
+ * the vCPU thread just before kvm_arch_async_page_present(), the vCPU's
+ * cached hva of the guest's async PF data is made invalid, so that KVM's
+ * write of the token fails and it raises no interrupt.  The present event
+ * that follows on the same thread puts the hva back.  The audit must
+ * count that token lost, and the guest must find its task never woken.
+ */
+static atomic_t kmx_apf_drop_ready;
+static DEFINE_SPINLOCK(kmx_apf_drop_lock);
+static struct kvm_vcpu *kmx_apf_drop_vcpu;	/* the vCPU made to fail */
+static unsigned long kmx_apf_drop_hva;		/* its hva to put back */
 
-	return (vcpu->arch.apf.msr_en_val & mask) == mask;
+static void kmx_apf_drop_arm(struct kvm_vcpu *vcpu, struct kvm_async_pf *work)
+{
+	if (work->wakeup_all || !work->notpresent_injected ||
+	    !atomic_read(&kmx_apf_drop_ready))
+		return;
+	spin_lock(&kmx_apf_drop_lock);
+	if (!kmx_apf_drop_vcpu &&
+	    atomic_add_unless(&kmx_apf_drop_ready, -1, 0)) {
+		WRITE_ONCE(kmx_apf_drop_vcpu, vcpu);
+		kmx_apf_drop_hva = vcpu->arch.apf.data.hva;
+		vcpu->arch.apf.data.hva = KVM_HVA_ERR_BAD;
+	}
+	spin_unlock(&kmx_apf_drop_lock);
 }
 
+static void kmx_apf_drop_undo(struct kvm_vcpu *vcpu)
+{
+	if (READ_ONCE(kmx_apf_drop_vcpu) != vcpu)
+		return;
+	spin_lock(&kmx_apf_drop_lock);
+	if (kmx_apf_drop_vcpu == vcpu) {
+		vcpu->arch.apf.data.hva = kmx_apf_drop_hva;
+		WRITE_ONCE(kmx_apf_drop_vcpu, NULL);
+	}
+	spin_unlock(&kmx_apf_drop_lock);
+}
+
+static void kmx_apf_debugfs_init(void)
+{
+	debugfs_create_atomic_t("apf_drop_ready", 0600, kmx_debugfs_root,
+				&kmx_apf_drop_ready);
+}
+#else
+static inline void kmx_apf_drop_arm(struct kvm_vcpu *vcpu,
+				    struct kvm_async_pf *work)
+{
+}
+
+static inline void kmx_apf_drop_undo(struct kvm_vcpu *vcpu)
+{
+}
+
+static inline void kmx_apf_debugfs_init(void)
+{
+}
+#endif
+
 static void kmx_apf_present(struct kmx_vm *vm, struct kvm_vcpu *vcpu,
-			    struct kvm_async_pf *work)
+			    struct kvm_async_pf *work, bool sent)
 {
 	struct kmx_apf_audit *a = &vm->apf;
 	u32 token = work->arch.token;
@@ -280,7 +351,9 @@ static void kmx_apf_present(struct kmx_vm *vm, struct kvm_vcpu *vcpu,
 	u64 ns;
 
 	if (work->wakeup_all) {
-		kmx_apf_found(vm, vcpu, token, 0, KMX_APF_AUDIT_BROADCAST, 0);
+		if (sent)
+			kmx_apf_found(vm, vcpu, token, 0,
+				      KMX_APF_AUDIT_BROADCAST, 0);
 		return;
 	}
 
@@ -300,7 +373,7 @@ static void kmx_apf_present(struct kmx_vm *vm, struct kvm_vcpu *vcpu,
 	kmx_stat_add(vm, KMX_STAT_APF_PENDING, -1);
 	if (!work->notpresent_injected) {
 		finding = KMX_APF_AUDIT_HALTED;
-	} else if (!kmx_apf_can_send_ready(vcpu)) {
+	} else if (!sent) {
 		finding = KMX_APF_AUDIT_LOST;
 	} else {
 		finding = KMX_APF_AUDIT_PAIRED;
@@ -349,6 +422,7 @@ void kmx_apf_event(struct kvm_vcpu *vcpu, struct kvm_async_pf *work,
 	static const enum kmx_stat stat[] = {
 		[KVM_MMU_EXT_APF_NOT_PRESENT]	= KMX_STAT_APF_NOT_PRESENT,
 		[KVM_MMU_EXT_APF_PRESENT]	= KMX_STAT_APF_PRESENT,
+		[KVM_MMU_EXT_APF_UNSENT]	= KMX_STAT_APF_UNSENT,
 		[KVM_MMU_EXT_APF_READY]		= KMX_STAT_APF_READY,
 		[KVM_MMU_EXT_APF_CANCEL]	= KMX_STAT_APF_CANCEL,
 	};
@@ -356,6 +430,8 @@ void kmx_apf_event(struct kvm_vcpu *vcpu, struct kvm_async_pf *work,
 
 	if (event < 0 || event >= ARRAY_SIZE(stat))
 		return;
+	if (event == KVM_MMU_EXT_APF_PRESENT || event == KVM_MMU_EXT_APF_UNSENT)
+		kmx_apf_drop_undo(vcpu);
 	trace_kmx_apf(vcpu->vcpu_id, event, work ? work->arch.token : 0,
 		      work ? work->arch.gfn : 0);
 
@@ -365,8 +441,12 @@ void kmx_apf_event(struct kvm_vcpu *vcpu, struct kvm_async_pf *work,
 	if (vm) {
 		if (event == KVM_MMU_EXT_APF_NOT_PRESENT)
 			kmx_apf_not_present(vm, vcpu, work);
-		else if (event == KVM_MMU_EXT_APF_PRESENT)
-			kmx_apf_present(vm, vcpu, work);
+		else if (event == KVM_MMU_EXT_APF_READY)
+			kmx_apf_drop_arm(vcpu, work);
+		else if (event == KVM_MMU_EXT_APF_PRESENT ||
+			 event == KVM_MMU_EXT_APF_UNSENT)
+			kmx_apf_present(vm, vcpu, work,
+					event == KVM_MMU_EXT_APF_PRESENT);
 		else if (event == KVM_MMU_EXT_APF_CANCEL)
 			kmx_apf_cancel(vm, vcpu);
 	}
@@ -381,7 +461,10 @@ void kmx_apf_event(struct kvm_vcpu *vcpu, struct kvm_async_pf *work,
 int kmx_apf_init(void)
 {
 	kmx_apf_wq = alloc_workqueue("kmx_apf", WQ_UNBOUND, 0);
-	return kmx_apf_wq ? 0 : -ENOMEM;
+	if (!kmx_apf_wq)
+		return -ENOMEM;
+	kmx_apf_debugfs_init();
+	return 0;
 }
 
 /**
