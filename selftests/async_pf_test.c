@@ -23,6 +23,15 @@
  * Runs, in the mode the runner set:
  *   kvm		policy kvm
  *   threshold		policy threshold, a threshold below the delay
+ *   linux-kvm		policy kvm, the guest following Linux's protocol
+ *			(kmx_apf_cfg.linux_guest): faulters at CPL 3, no
+ *			SEND_ALWAYS, a CPL 0 access that must halt the vCPU
+ *			instead, no guard against a nested page-ready
+ *   linux-threshold	the same, policy threshold
+ *   threshold-in-time	linux_guest, policy threshold, pages served at
+ *			once and the longest threshold: the module must
+ *			serve some of them within it (apf_sync_in_time),
+ *			and the guest must see no not-present for those
  *   preempted		policy kvm, with a busy thread pinned to the vCPU
  *			thread's CPU
  *   cancel		policy kvm; the guest disables async PF while tokens
@@ -30,7 +39,17 @@
  *   off		policy off, the negative control: the vCPU blocks in
  *			the host for each page, the worker cannot run while
  *			a page is pending, and the progress check must fail
+ *   drop-ready		debug build, linux_guest, policy kvm: the module
+ *			makes KVM's write of one page-ready fail (debugfs
+ *			apf_drop_ready), the negative control of the audit:
+ *			it must count that token lost, and the guest must
+ *			time out with that one task still waiting
+ *
+ * The own protocol (kvm, threshold, preempted, cancel) keeps what Linux's
+ * does not run: SEND_ALWAYS, so async #PFs at CPL 0, and a cancel with
+ * tokens pending.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include "uapi/linux/kvm_mmu_ext.h"
@@ -44,6 +63,8 @@
 #define THRESHOLD_US	500
 #define NR_PAGES	64
 #define CANCEL_ATTEMPTS	3
+#define DROP_TIMEOUT_MS	10000
+#define IN_TIME_THRESHOLD_US 100000	/* the longest the module takes */
 
 static void run(const char *mode, const char *variant, struct kmx_apf_cfg *cfg)
 {
@@ -108,6 +129,76 @@ static void run_cancel(const char *mode, struct kmx_apf_cfg *cfg)
 		ksft_test_result_pass("%s\n", name);
 }
 
+/*
+ * threshold-in-time: every page is served at once, and the vCPU waits up
+ * to the longest threshold.  Those that came in time must have been
+ * ordinary accesses for the guest: kmx_apf_check() holds the policy's
+ * decisions against the guest's not-presents.  If every page came in
+ * time, the guest had nothing pending, which is what "no progress"
+ * means here, so that is no failure.
+ */
+static void run_in_time(const char *mode)
+{
+	struct kmx_apf_cfg cfg = {
+		.policy = KMX_APF_POLICY_THRESHOLD,
+		.threshold_us = IN_TIME_THRESHOLD_US,
+		.nr_pages = NR_PAGES,
+		.linux_guest = true,
+	};
+	struct kmx_apf_result r;
+	const char *why;
+	char name[96];
+
+	snprintf(name, sizeof(name), "async_pf_test %s threshold-in-time", mode);
+	kmx_apf_run(&cfg, &r);
+	kmx_apf_print(name, &r);
+	why = kmx_apf_check(&r);
+	if (why && why != kmx_apf_no_progress)
+		ksft_test_result_fail("%s: %s\n", name, why);
+	else if (r.m_in_time <= 0)
+		ksft_test_result_fail("%s: no page came within the threshold\n",
+				      name);
+	else
+		ksft_test_result_pass("%s\n", name);
+}
+
+/*
+ * drop-ready: the audit's negative control.  Caught by two detectors of
+ * their own: the audit's apf_lost, and the guest, whose task waits for a
+ * page-ready that never comes (the run's timeout bounds that wait).
+ */
+static void run_drop_ready(const char *mode)
+{
+	struct kmx_apf_cfg cfg = {
+		.policy = KMX_APF_POLICY_KVM,
+		.delay_us = DELAY_US,
+		.nr_pages = NR_PAGES,
+		.causal = true,
+		.linux_guest = true,
+		.timeout_ms = DROP_TIMEOUT_MS,
+	};
+	struct kmx_apf_result r;
+	const char *why;
+	char name[96];
+
+	snprintf(name, sizeof(name), "async_pf_test %s drop-ready", mode);
+	TEST_ASSERT(!kmx_debugfs_write("apf_drop_ready", "1"),
+		    "apf_drop_ready: %s", strerror(errno));
+	kmx_apf_run(&cfg, &r);
+	TEST_ASSERT(!kmx_debugfs_write("apf_drop_ready", "0"),
+		    "apf_drop_ready: %s", strerror(errno));
+	kmx_apf_print(name, &r);
+	why = kmx_apf_check(&r);
+	if (why == kmx_apf_timed_out && r.g.still_waiting == 1 && r.m_lost == 1)
+		ksft_test_result_code(KSFT_XFAIL, name,
+				      "apf_lost %lld, and the guest's task still waits\n",
+				      r.m_lost);
+	else
+		ksft_test_result_fail("%s: %s (lost %lld, waiting %llu)\n", name,
+				      why ?: "the dropped page-ready went unnoticed",
+				      r.m_lost, r.g.still_waiting);
+}
+
 int main(void)
 {
 	const char *mode = kmx_mode();
@@ -117,16 +208,30 @@ int main(void)
 		.nr_pages = NR_PAGES,
 		.causal = true,
 	};
+	bool debug;
 
 	ksft_print_header();
-	ksft_set_plan(5);
 	TEST_ASSERT(kmx_have_hooks(), "needs the FULL build");
+	debug = kmx_debug_build();
+	ksft_set_plan(8 + debug);
 
 	run(mode, "kvm", &cfg);
 
 	cfg.policy = KMX_APF_POLICY_THRESHOLD;
 	cfg.threshold_us = THRESHOLD_US;
 	run(mode, "threshold", &cfg);
+
+	cfg.linux_guest = true;
+	cfg.policy = KMX_APF_POLICY_KVM;
+	cfg.threshold_us = 0;
+	run(mode, "linux-kvm", &cfg);
+
+	cfg.policy = KMX_APF_POLICY_THRESHOLD;
+	cfg.threshold_us = THRESHOLD_US;
+	run(mode, "linux-threshold", &cfg);
+	cfg.linux_guest = false;
+
+	run_in_time(mode);
 
 	cfg.policy = KMX_APF_POLICY_KVM;
 	cfg.threshold_us = 0;
@@ -144,6 +249,9 @@ int main(void)
 	cfg.preempt = false;
 	cfg.causal = false;
 	run(mode, "off", &cfg);
+
+	if (debug)
+		run_drop_ready(mode);
 
 	ksft_finished();
 }

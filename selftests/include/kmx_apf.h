@@ -32,6 +32,12 @@
  * @hold:		if not NULL, page 0 is served only once *@hold is
  *			false; kmx_apf_requested(0) says whether it was asked
  *			for yet
+ * @linux_guest:	the guest follows Linux's protocol (see lib/kmx_apf.c)
+ *			rather than this one's own: no SEND_ALWAYS, faulters
+ *			at CPL 3, one delayed page touched at CPL 0, and a
+ *			page-ready handler with no guard against nesting
+ * @timeout_ms:		how long the guest waits for its faulters, if not
+ *			the default minute
  */
 struct kmx_apf_cfg {
 	__u32 policy;
@@ -44,6 +50,8 @@ struct kmx_apf_cfg {
 	bool cancel;
 	bool causal;
 	bool *hold;
+	bool linux_guest;
+	__u32 timeout_ms;
 };
 
 /* Whether the VMM of the current run has had a request for page @p. */
@@ -70,7 +78,9 @@ bool kmx_apf_requested(__u32 p);
  * @fault_tsc:		length of the faulting period in TSC ticks
  * @max_pending:	most tokens pending at once
  * @pending_left:	tokens pending at the end
- * @timed_out:		the faulters did not finish within a minute
+ * @timed_out:		the faulters did not finish in time
+ * @if_off:		async #PFs taken with interrupts off
+ * @kernel_np:		@linux_guest: async #PFs taken at CPL 0
  */
 struct kmx_apf_guest_result {
 	__u64 not_present;
@@ -97,10 +107,13 @@ struct kmx_apf_guest_result {
 	__u64 cancel_inflight;	/* a page-ready already sent at the disable */
 	__u64 ready_after_cancel; /* page-readies of other tokens after it */
 	__u64 uncaused;		/* host side: served without the report */
+	__u64 if_off;
+	__u64 kernel_np;
 };
 
 /**
  * struct kmx_apf_result - one run's results
+ * @cfg:	the run's configuration
  * @g:		the guest's counts
  * @bad_content: delayed pages whose final content the host found wrong
  * @detached:	the run had no handle, so no module counters
@@ -112,6 +125,7 @@ struct kmx_apf_guest_result {
  *		apf_hist, as the lower bound of its log2 bucket, or 0
  */
 struct kmx_apf_result {
+	struct kmx_apf_cfg cfg;
 	struct kmx_apf_guest_result g;
 	__u64 bad_content;
 	bool detached;
@@ -140,6 +154,9 @@ extern const char * const kmx_apf_no_progress;
  * one followed; else what went wrong.
  */
 extern const char * const kmx_apf_nothing_cancelled;
+
+/* The reason of a run whose faulters did not finish in time. */
+extern const char * const kmx_apf_timed_out;
 const char *kmx_apf_check_cancel(const struct kmx_apf_result *res);
 
 /* Print @res as "# " lines, prefixed by @name. */

@@ -44,6 +44,23 @@
  * the test checks that.  A page-ready whose token never gets a
  * not-present is stray, and fails the test.
  *
+ * With kmx_apf_cfg.linux_guest the guest follows Linux instead
+ * (arch/x86/kernel/kvm.c of the pinned source):
+ *  - it enables async PF without SEND_ALWAYS, so KVM sends a not-present
+ *    only for a fault at CPL 3;
+ *  - the faulters run at CPL 3 (user code and data segments, a TSS stack
+ *    for the handlers, the U bit in every guest page table entry, and a
+ *    DPL 3 gate for the yield vector);
+ *  - the worker first touches one more delayed page at CPL 0, which KVM
+ *    must handle synchronously: it halts the vCPU until the page is in
+ *    (the audit's halted), and an async #PF there is counted (kernel_np),
+ *    as Linux panics on one;
+ *  - the page-ready handler has no guard against a nested delivery, and
+ *    frees the slot whatever it read, as kvm_async_pf_intr() does; a
+ *    nested delivery is still counted, and fails the test.
+ * Every async #PF must find interrupts on in the interrupted context
+ * (if_off otherwise): Linux panics on one that does not.
+ *
  * The VMM backs the delayed pages with a userfaultfd (MISSING), created
  * without UFFD_USER_MODE_ONLY because the faults come from KVM's async
  * work, in the kernel.  Its reader threads (the KVM selftests library's)
@@ -74,6 +91,9 @@
 #define APF_MAX_PAGES	1024
 #define APF_VECTOR	0xec	/* page-ready */
 #define YIELD_VECTOR	0xed
+#define RFLAGS_IF	BIT(9)
+#define USER_CS		0x2b	/* GDT entry 5, RPL 3 */
+#define USER_DS		0x33	/* GDT entry 6, RPL 3 */
 #define NR_CTX		(KMX_APF_FAULTERS + 1)	/* context 0 is the worker */
 #define CTX_STACK	(4 * 4096)
 #define FAULT_TIMEOUT_MS 60000
@@ -102,6 +122,7 @@ static struct kmx_apf_cfg gcfg;
 static struct kmx_apf_guest_result gres;
 static struct gctx ctx[NR_CTX];
 static u8 stacks[NR_CTX][CTX_STACK] __aligned(16);
+static u8 kstack[CTX_STACK] __aligned(16);	/* TSS.RSP0 (linux_guest) */
 static int cur;
 static u32 nr_pending, nr_done;
 /*
@@ -180,6 +201,10 @@ static void guest_pf(struct ex_regs *regs)
 	token = guest_cr2();
 	WRITE_ONCE(apf_data.flags, 0);
 	gres.not_present++;
+	if (!(regs->rflags & RFLAGS_IF))
+		gres.if_off++;
+	if (gcfg.linux_guest && !(regs->cs & 3))
+		gres.kernel_np++;
 	if (!cur) {
 		gres.worker_np++;
 		return;
@@ -217,7 +242,8 @@ static void guest_ready(struct ex_regs *regs)
 	 */
 	if (READ_ONCE(in_ready)) {
 		gres.nested_ready++;
-		return;
+		if (!gcfg.linux_guest)
+			return;
 	}
 	WRITE_ONCE(in_ready, true);
 	barrier();
@@ -259,7 +285,7 @@ static void guest_ready(struct ex_regs *regs)
 	 * zero, and KVM may have written the next token since: a store of
 	 * zero would erase it, and its faulter would wait forever.
 	 */
-	if (token)
+	if (token || gcfg.linux_guest)
 		WRITE_ONCE(apf_data.token, 0);
 	wrmsr(MSR_KVM_ASYNC_PF_ACK, 1);
 	x2apic_write_reg(APIC_EOI, 0);
@@ -279,18 +305,24 @@ static inline void ctx_yield(void)
 	asm volatile("int $" __stringify(YIELD_VECTOR) ::: "memory");
 }
 
+/* Read and mark delayed page @p. */
+static void touch_page(u32 p)
+{
+	u64 gpa = APF_GPA + (u64)p * PAGE_SIZE;
+	u64 *page = (u64 *)gpa;
+
+	if (READ_ONCE(page[0]) != APF_SIG(gpa))
+		gres.bad_sig++;
+	WRITE_ONCE(page[1], APF_MARK(gpa));
+}
+
 static void faulter(int i)
 {
 	u32 p;
 
 	for (p = i - 1; p < gcfg.nr_pages; p += KMX_APF_FAULTERS) {
-		u64 gpa = APF_GPA + (u64)p * PAGE_SIZE;
-		u64 *page = (u64 *)gpa;
-
 		WRITE_ONCE(ctx_page[i], p);
-		if (READ_ONCE(page[0]) != APF_SIG(gpa))
-			gres.bad_sig++;
-		WRITE_ONCE(page[1], APF_MARK(gpa));
+		touch_page(p);
 	}
 	WRITE_ONCE(ctx[i].done, true);
 	WRITE_ONCE(nr_done, nr_done + 1);
@@ -351,13 +383,15 @@ static bool faulter_runnable(void)
 static void guest_main(void)
 {
 	u64 x = 1, t0, end, iters, pend;
+	u64 timeout_ms = gcfg.timeout_ms ?: FAULT_TIMEOUT_MS;
 	struct frame *me;
 	int i;
 
 	x2apic_enable();
 	wrmsr(MSR_KVM_ASYNC_PF_INT, APF_VECTOR);
 	wrmsr(MSR_KVM_ASYNC_PF_EN, apf_data_gpa | KVM_ASYNC_PF_ENABLED |
-	      KVM_ASYNC_PF_SEND_ALWAYS | KVM_ASYNC_PF_DELIVERY_AS_INT);
+	      (gcfg.linux_guest ? 0 : KVM_ASYNC_PF_SEND_ALWAYS) |
+	      KVM_ASYNC_PF_DELIVERY_AS_INT);
 	asm volatile("sti; nop");
 
 	/*
@@ -366,9 +400,17 @@ static void guest_main(void)
 	 * Linux's wake-all does, and fail the run on a loaded host.  Bounded
 	 * only by the run's own timeout; no broadcast fails the run.
 	 */
-	end = rdtsc() + FAULT_TIMEOUT_MS * guest_tsc_khz;
+	end = rdtsc() + timeout_ms * guest_tsc_khz;
 	while (!READ_ONCE(gres.broadcast) && rdtsc() < end)
 		cpu_relax();
+
+	/*
+	 * Linux's kernel touches a page at CPL 0 with interrupts on: KVM
+	 * must not send a not-present, it halts the vCPU until the page is
+	 * in.  The page after the faulters' is delayed like theirs.
+	 */
+	if (gcfg.linux_guest)
+		touch_page(gcfg.nr_pages);
 
 	if (gcfg.baseline_ms) {
 		iters = 0;
@@ -396,6 +438,10 @@ static void guest_main(void)
 		me->rsp = (u64)&stacks[i][CTX_STACK] - 8;
 		asm volatile("mov %%cs, %0" : "=r"(me->r.cs));
 		asm volatile("mov %%ss, %0" : "=r"(me->ss));
+		if (gcfg.linux_guest) {
+			me->r.cs = USER_CS;
+			me->ss = USER_DS;
+		}
 	}
 	WRITE_ONCE(started, true);
 
@@ -403,7 +449,7 @@ static void guest_main(void)
 	iters = 0;
 	pend = 0;
 	t0 = rdtsc();
-	end = t0 + FAULT_TIMEOUT_MS * guest_tsc_khz;
+	end = t0 + timeout_ms * guest_tsc_khz;
 	while (READ_ONCE(nr_done) < KMX_APF_FAULTERS) {
 		x = work_unit(x);
 		iters++;
@@ -443,11 +489,12 @@ static void guest_main(void)
  */
 static u64 apf_hva;
 static u32 apf_delay_us;
-static u64 first_request_ns[APF_MAX_PAGES];
+static u32 apf_nr_pages;	/* the faulters' pages; one more for CPL 0 */
+static u64 first_request_ns[APF_MAX_PAGES + 1];
 static struct kvm_vm *apf_vm;
 static bool apf_causal;
 static bool *apf_hold;
-static bool served[APF_MAX_PAGES];
+static bool served[APF_MAX_PAGES + 1];
 static u64 apf_uncaused;
 
 /*
@@ -504,7 +551,8 @@ static int apf_serve(int mode, int uffd, struct uffd_msg *msg)
 	due = __atomic_load_n(first, __ATOMIC_SEQ_CST) + apf_delay_us * 1000ULL;
 	if (due > now)
 		usleep((due - now) / 1000);
-	if (apf_causal)
+	/* The guest reports no not-present for the CPL 0 page. */
+	if (apf_causal && off / PAGE_SIZE < apf_nr_pages)
 		apf_wait_caused(off / PAGE_SIZE);
 
 	for (i = 0; i < PAGE_SIZE / 8; i++)
@@ -518,7 +566,7 @@ static int apf_serve(int mode, int uffd, struct uffd_msg *msg)
 
 bool kmx_apf_requested(u32 p)
 {
-	return p < APF_MAX_PAGES && __atomic_load_n(&first_request_ns[p], __ATOMIC_SEQ_CST);
+	return p <= APF_MAX_PAGES && __atomic_load_n(&first_request_ns[p], __ATOMIC_SEQ_CST);
 }
 
 static bool spin_stop;
@@ -532,6 +580,41 @@ static void *spinner(void *arg)
 	while (!READ_ONCE(spin_stop))
 		;
 	return NULL;
+}
+
+/* Set the U bit in every present entry of the guest page table at @gpa. */
+static void apf_user_tables(struct kvm_vm *vm, u64 gpa, int level)
+{
+	u64 *pte = addr_gpa2hva(vm, gpa);
+	int i;
+
+	for (i = 0; i < 512; i++) {
+		if (!(pte[i] & PTE_PRESENT_MASK))
+			continue;
+		pte[i] |= PTE_USER_MASK;
+		if (level > 1 && !(pte[i] & PTE_LARGE_MASK))
+			apf_user_tables(vm, PTE_GET_PA(pte[i]), level - 1);
+	}
+}
+
+/*
+ * linux_guest: what a guest kernel sets up to run code at CPL 3, on top of
+ * the library's flat CPL 0 guest: user code and data segments, the stack
+ * that an interrupt from CPL 3 switches to, a yield gate that CPL 3 may
+ * use, and user access to every page (the guest runs without SMEP/SMAP).
+ */
+static void apf_setup_user_mode(struct kvm_vm *vm)
+{
+	u64 *gdt = addr_gva2hva(vm, vm->arch.gdt);
+	struct idt_entry *idt = addr_gva2hva(vm, vm->arch.idt);
+	u8 *tss = addr_gva2hva(vm, vm->arch.tss);
+	u64 rsp0 = (u64)&kstack[CTX_STACK];
+
+	gdt[USER_CS >> 3] = 0x00affb000000ffffULL;	/* 64-bit code, DPL 3 */
+	gdt[USER_DS >> 3] = 0x00cff3000000ffffULL;	/* data, DPL 3 */
+	memcpy(tss + 4, &rsp0, sizeof(rsp0));		/* RSP0 */
+	idt[YIELD_VECTOR].dpl = 3;
+	apf_user_tables(vm, vm->pgd, 4);
 }
 
 /* The median of the VM's apf_hist, as the lower bound of its bucket. */
@@ -580,9 +663,12 @@ void kmx_apf_run(const struct kmx_apf_cfg *cfg, struct kmx_apf_result *res)
 	vm_install_exception_handler(vm, PF_VECTOR, guest_pf);
 	vm_install_exception_handler(vm, APF_VECTOR, guest_ready);
 	vm_install_exception_handler(vm, YIELD_VECTOR, guest_yield);
+	/* One more page, touched at CPL 0 by a linux_guest. */
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, APF_GPA, APF_SLOT,
-				    cfg->nr_pages, 0);
-	virt_map(vm, APF_GPA, APF_GPA, cfg->nr_pages);
+				    cfg->nr_pages + 1, 0);
+	virt_map(vm, APF_GPA, APF_GPA, cfg->nr_pages + 1);
+	if (cfg->linux_guest)
+		apf_setup_user_mode(vm);
 
 	apf_data_gpa = addr_gva2gpa(vm, (vm_vaddr_t)&apf_data);
 	gcfg = *cfg;
@@ -601,6 +687,7 @@ void kmx_apf_run(const struct kmx_apf_cfg *cfg, struct kmx_apf_result *res)
 
 	apf_hva = (u64)addr_gpa2hva(vm, APF_GPA);
 	apf_delay_us = cfg->delay_us;
+	apf_nr_pages = cfg->nr_pages;
 	memset(first_request_ns, 0, sizeof(first_request_ns));
 	memset(served, 0, sizeof(served));
 	apf_vm = vm;
@@ -609,7 +696,7 @@ void kmx_apf_run(const struct kmx_apf_cfg *cfg, struct kmx_apf_result *res)
 	apf_uncaused = 0;
 	uffd = uffd_setup_demand_paging(UFFDIO_REGISTER_MODE_MISSING,
 					0, (void *)apf_hva,
-					(u64)cfg->nr_pages * PAGE_SIZE,
+					(u64)(cfg->nr_pages + 1) * PAGE_SIZE,
 					2 * KMX_APF_FAULTERS, apf_serve);
 
 	if (cfg->preempt) {
@@ -635,13 +722,14 @@ void kmx_apf_run(const struct kmx_apf_cfg *cfg, struct kmx_apf_result *res)
 	sync_global_from_guest(vm, gres);
 	res->g = gres;
 	res->g.uncaused = apf_uncaused;
-	for (p = 0; p < cfg->nr_pages; p++) {
+	for (p = 0; p < cfg->nr_pages + cfg->linux_guest; p++) {
 		u64 gpa = APF_GPA + (u64)p * PAGE_SIZE;
 		u64 *page = addr_gpa2hva(vm, gpa);
 
 		res->bad_content += page[0] != APF_SIG(gpa) ||
 				    page[1] != APF_MARK(gpa);
 	}
+	res->cfg = *cfg;
 	res->detached = cfg->detached;
 	res->m_setup = kmx_stat(stats, "apf_setup");
 	res->m_refused = kmx_stat(stats, "apf_refused");
@@ -691,13 +779,14 @@ static bool extra_delivery(const struct kmx_apf_guest_result *g)
 }
 
 const char * const kmx_apf_nothing_cancelled = "no token was pending at the disable";
+const char * const kmx_apf_timed_out = "the faulters did not finish in time";
 
 const char *kmx_apf_check_cancel(const struct kmx_apf_result *r)
 {
 	const struct kmx_apf_guest_result *g = &r->g;
 
 	if (g->timed_out)
-		return "the faulters did not finish within a minute";
+		return kmx_apf_timed_out;
 	if (r->bad_content || g->bad_sig)
 		return "wrong page content";
 	if (!g->cancel_pending)
@@ -721,7 +810,7 @@ const char *kmx_apf_check(const struct kmx_apf_result *r)
 	const struct kmx_apf_guest_result *g = &r->g;
 
 	if (g->timed_out)
-		return "the faulters did not finish within a minute";
+		return kmx_apf_timed_out;
 	if (r->bad_content || g->bad_sig)
 		return "wrong page content";
 	if (g->broadcast != 1)
@@ -729,10 +818,30 @@ const char *kmx_apf_check(const struct kmx_apf_result *r)
 	if (g->ready != g->not_present || g->stray_ready || g->dup_token ||
 	    g->still_waiting || g->worker_np)
 		return "a token without exactly one page-ready";
+	if (g->if_off)
+		return "an async #PF with interrupts off (Linux panics)";
+	if (g->kernel_np)
+		return "an async #PF at CPL 0 without SEND_ALWAYS (Linux panics)";
+	if (r->cfg.linux_guest && g->nested_ready)
+		return "a page-ready nested in its handler (Linux's has no guard)";
 	if (!r->detached &&
 	    (r->m_paired != (long long)g->not_present || r->m_duplicate ||
 	     r->m_orphan || r->m_lost || r->m_pending || r->m_untracked))
 		return "the module's audit disagrees with the guest";
+	/*
+	 * Every fault the policy saw either went synchronous, or gave the
+	 * guest exactly one not-present, or (at CPL 0 without SEND_ALWAYS)
+	 * halted the vCPU: a page that came within the threshold was seen by
+	 * the guest as an ordinary access.
+	 */
+	if (!r->detached &&
+	    r->m_setup != (long long)g->not_present + r->m_halted + r->m_refused)
+		return "the policy's decisions and the guest's not-presents disagree";
+	/* The CPL 0 page halts the vCPU, unless it came within the threshold. */
+	if (!r->detached && r->cfg.linux_guest &&
+	    r->cfg.policy != KMX_APF_POLICY_OFF &&
+	    (r->m_halted > 1 || (!r->m_halted && !r->m_in_time)))
+		return "the CPL 0 access did not halt the vCPU exactly once";
 	if (extra_delivery(g))
 		return "a page-ready delivered twice (the test VM runs qemu/*.patch)";
 	if (!g->not_present || !g->pending_iters)
@@ -751,6 +860,8 @@ void kmx_apf_print(const char *name, const struct kmx_apf_result *r)
 		       g->nested_ready, g->stray_ready);
 	ksft_print_msg("%s: guest: dup-token %llu max-pending %llu timed-out %llu\n",
 		       name, g->dup_token, g->max_pending, g->timed_out);
+	ksft_print_msg("%s: guest: with interrupts off %llu, at CPL 0 (linux) %llu\n",
+		       name, g->if_off, g->kernel_np);
 	ksft_print_msg("%s: guest: still waiting %llu, pending %llu\n",
 		       name, g->still_waiting, g->pending_left);
 	ksft_print_msg("%s: guest: worker %llu iterations while faulting\n",
