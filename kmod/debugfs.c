@@ -195,6 +195,7 @@ void kmx_vm_debugfs_init(struct kmx_vm *vm)
 	}
 #if defined(KVM_MMU_EXT_DEBUG) && defined(KVM_MMU_EXT_FULL)
 	kmx_fastpf_vm_debugfs_init(vm);
+	kmx_apf_vm_debugfs_init(vm);
 #endif
 }
 

@@ -298,6 +298,7 @@ void kmx_fastpf_scheme_put(u32 scheme);
 #ifdef KVM_MMU_EXT_DEBUG
 struct kmx_vm;
 void kmx_fastpf_vm_debugfs_init(struct kmx_vm *vm);
+void kmx_apf_vm_debugfs_init(struct kmx_vm *vm);
 #endif
 
 int kmx_hooks_register(void);

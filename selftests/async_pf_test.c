@@ -40,10 +40,10 @@
  *			the host for each page, the worker cannot run while
  *			a page is pending, and the progress check must fail
  *   drop-ready		debug build, linux_guest, policy kvm: the module
- *			makes KVM's write of one page-ready fail (debugfs
+ *			makes KVM lose one page-ready (the VM's debugfs
  *			apf_drop_ready), the negative control of the audit:
  *			it must count that token lost, and the guest must
- *			time out with that one task still waiting
+ *			time out with that one token never readied
  *
  * The own protocol (kvm, threshold, preempted, cancel) keeps what Linux's
  * does not run: SEND_ALWAYS, so async #PFs at CPL 0, and a cancel with
@@ -63,8 +63,21 @@
 #define THRESHOLD_US	500
 #define NR_PAGES	64
 #define CANCEL_ATTEMPTS	3
-#define DROP_TIMEOUT_MS	10000
+#define DROP_TIMEOUT_MS	30000
+#define IN_TIME_ATTEMPTS 3
 #define IN_TIME_THRESHOLD_US 100000	/* the longest the module takes */
+
+/*
+ * Under a QEMU without qemu/0001, an extra delivery of the page-ready
+ * vector makes Linux's handler lose a wakeup (Documentation/
+ * async-page-fault.rst): that is QEMU's bug, which a guest following
+ * Linux would show as a hang, so it runs only under the test VM's QEMU.
+ */
+static void linux_skip(const char *name)
+{
+	ksft_test_result_code(KSFT_SKIP, name,
+			      "Linux's protocol needs a QEMU with qemu/0001\n");
+}
 
 static void run(const char *mode, const char *variant, struct kmx_apf_cfg *cfg)
 {
@@ -73,6 +86,10 @@ static void run(const char *mode, const char *variant, struct kmx_apf_cfg *cfg)
 	char name[96];
 
 	snprintf(name, sizeof(name), "async_pf_test %s %s", mode, variant);
+	if (cfg->linux_guest && !kmx_apf_qemu_patched()) {
+		linux_skip(name);
+		return;
+	}
 	kmx_apf_run(cfg, &r);
 	kmx_apf_print(name, &r);
 	why = kmx_apf_check(&r);
@@ -148,16 +165,28 @@ static void run_in_time(const char *mode)
 	struct kmx_apf_result r;
 	const char *why;
 	char name[96];
+	int attempt;
 
 	snprintf(name, sizeof(name), "async_pf_test %s threshold-in-time", mode);
-	kmx_apf_run(&cfg, &r);
-	kmx_apf_print(name, &r);
-	why = kmx_apf_check(&r);
-	if (why && why != kmx_apf_no_progress)
+	if (!kmx_apf_qemu_patched()) {
+		linux_skip(name);
+		return;
+	}
+	/* A loaded host may miss even 100 ms now and then: try again. */
+	for (attempt = 1; attempt <= IN_TIME_ATTEMPTS; attempt++) {
+		kmx_apf_run(&cfg, &r);
+		kmx_apf_print(name, &r);
+		why = kmx_apf_check(&r);
+		if (why == kmx_apf_no_progress)
+			why = NULL;
+		if (why || r.m_in_time > 0)
+			break;
+	}
+	if (why)
 		ksft_test_result_fail("%s: %s\n", name, why);
 	else if (r.m_in_time <= 0)
-		ksft_test_result_fail("%s: no page came within the threshold\n",
-				      name);
+		ksft_test_result_fail("%s: no page came within the threshold in %d runs\n",
+				      name, IN_TIME_ATTEMPTS);
 	else
 		ksft_test_result_pass("%s\n", name);
 }
@@ -176,20 +205,22 @@ static void run_drop_ready(const char *mode)
 		.causal = true,
 		.linux_guest = true,
 		.timeout_ms = DROP_TIMEOUT_MS,
+		.drop_ready = 1,
 	};
 	struct kmx_apf_result r;
 	const char *why;
 	char name[96];
 
 	snprintf(name, sizeof(name), "async_pf_test %s drop-ready", mode);
-	TEST_ASSERT(!kmx_debugfs_write("apf_drop_ready", "1"),
-		    "apf_drop_ready: %s", strerror(errno));
+	if (!kmx_apf_qemu_patched()) {
+		linux_skip(name);
+		return;
+	}
 	kmx_apf_run(&cfg, &r);
-	TEST_ASSERT(!kmx_debugfs_write("apf_drop_ready", "0"),
-		    "apf_drop_ready: %s", strerror(errno));
 	kmx_apf_print(name, &r);
-	why = kmx_apf_check(&r);
-	if (why == kmx_apf_timed_out && r.g.still_waiting == 1 && r.m_lost == 1)
+	/* The run must fail as a whole, and the loss be the only fault. */
+	why = kmx_apf_check_dropped(&r);
+	if (kmx_apf_check(&r) && !why)
 		ksft_test_result_code(KSFT_XFAIL, name,
 				      "apf_lost %lld, and the guest's task still waits\n",
 				      r.m_lost);

@@ -123,8 +123,8 @@ static void kmx_apf_prefault_work(struct work_struct *work)
 	}
 	/* The page is in only if gup faulted it in: not on EFAULT or SIGBUS. */
 	WRITE_ONCE(p->in, r == 1);
-	/* wake_up() orders these stores before the waiter's check. */
-	WRITE_ONCE(p->done, true);
+	/* Pairs with kmx_apf_wait()'s acquire, on its timeout path too. */
+	smp_store_release(&p->done, true);
 	wake_up(&p->wq);
 	kmx_apf_prefault_put(p);
 	module_put(THIS_MODULE);
@@ -166,7 +166,8 @@ static bool kmx_apf_wait(struct kvm_vcpu *vcpu, gfn_t gfn, u32 us)
 		__wait_event_hrtimeout(p->wq, READ_ONCE(p->done),
 				       ns_to_ktime((u64)us * NSEC_PER_USEC),
 				       TASK_INTERRUPTIBLE);
-	done = READ_ONCE(p->done) && READ_ONCE(p->in);
+	/* Pairs with the work's release: p->in is read after p->done. */
+	done = smp_load_acquire(&p->done) && READ_ONCE(p->in);
 	kmx_apf_prefault_put(p);
 	return done;
 }
@@ -277,67 +278,48 @@ static void kmx_apf_not_present(struct kmx_vm *vm, struct kvm_vcpu *vcpu,
 	kmx_stat_add(vm, KMX_STAT_APF_PENDING, 1);
 }
 
-#ifdef KVM_MMU_EXT_DEBUG
 /*
- * The lost page-ready control (debug build).  While apf_drop_ready is not
- * 0, the page-ready of the next token that an attached VM was told
- * not-present fails the way a failed apf_put_user_ready() would: at the
- * token's ready event, which kvm_check_async_pf_completion() reports on
- * the vCPU thread just before kvm_arch_async_page_present(), the vCPU's
- * cached hva of the guest's async PF data is made invalid, so that KVM's
- * write of the token fails and it raises no interrupt.  The present event
- * that follows on the same thread puts the hva back.  The audit must
- * count that token lost, and the guest must find its task never woken.
+ * The ready event, just before kvm_arch_async_page_present() on the same
+ * thread: record whether KVM had injected the token's not-present, which
+ * is what a page-ready is owed to.
+ *
+ * The lost page-ready control (debug build): while the VM's debugfs
+ * apf_drop_ready is not 0, the next token owed a page-ready loses it, as
+ * if KVM had forgotten the not-present it injected: its work item's
+ * notpresent_injected is cleared, after the audit recorded it, and
+ * kvm_arch_async_page_present() sends nothing.  Nothing outlives the work
+ * item.  The audit must count that token lost, and the guest must find
+ * its task never woken.
  */
-static atomic_t kmx_apf_drop_ready;
-static DEFINE_SPINLOCK(kmx_apf_drop_lock);
-static struct kvm_vcpu *kmx_apf_drop_vcpu;	/* the vCPU made to fail */
-static unsigned long kmx_apf_drop_hva;		/* its hva to put back */
-
-static void kmx_apf_drop_arm(struct kvm_vcpu *vcpu, struct kvm_async_pf *work)
+static void kmx_apf_ready(struct kmx_vm *vm, struct kvm_vcpu *vcpu,
+			  struct kvm_async_pf *work)
 {
-	if (work->wakeup_all || !work->notpresent_injected ||
-	    !atomic_read(&kmx_apf_drop_ready))
+	struct kmx_apf_audit *a = &vm->apf;
+	struct kmx_apf_token *t;
+
+	if (work->wakeup_all)
 		return;
-	spin_lock(&kmx_apf_drop_lock);
-	if (!kmx_apf_drop_vcpu &&
-	    atomic_add_unless(&kmx_apf_drop_ready, -1, 0)) {
-		WRITE_ONCE(kmx_apf_drop_vcpu, vcpu);
-		kmx_apf_drop_hva = vcpu->arch.apf.data.hva;
-		vcpu->arch.apf.data.hva = KVM_HVA_ERR_BAD;
+	spin_lock(&a->lock);
+	t = kmx_apf_find(a, vcpu->vcpu_id, work->arch.token);
+	if (t) {
+		t->ready_seen = true;
+		t->injected = work->notpresent_injected;
 	}
-	spin_unlock(&kmx_apf_drop_lock);
+	spin_unlock(&a->lock);
+	if (KMX_DEBUG_BUILD && t && work->notpresent_injected &&
+	    atomic_add_unless(&a->drop_ready, -1, 0))
+		work->notpresent_injected = false;
 }
 
-static void kmx_apf_drop_undo(struct kvm_vcpu *vcpu)
+#ifdef KVM_MMU_EXT_DEBUG
+/**
+ * kmx_apf_vm_debugfs_init() - the VM's apf_drop_ready knob (debug build)
+ * @vm: the VM, whose debugfs directory exists
+ */
+void kmx_apf_vm_debugfs_init(struct kmx_vm *vm)
 {
-	if (READ_ONCE(kmx_apf_drop_vcpu) != vcpu)
-		return;
-	spin_lock(&kmx_apf_drop_lock);
-	if (kmx_apf_drop_vcpu == vcpu) {
-		vcpu->arch.apf.data.hva = kmx_apf_drop_hva;
-		WRITE_ONCE(kmx_apf_drop_vcpu, NULL);
-	}
-	spin_unlock(&kmx_apf_drop_lock);
-}
-
-static void kmx_apf_debugfs_init(void)
-{
-	debugfs_create_atomic_t("apf_drop_ready", 0600, kmx_debugfs_root,
-				&kmx_apf_drop_ready);
-}
-#else
-static inline void kmx_apf_drop_arm(struct kvm_vcpu *vcpu,
-				    struct kvm_async_pf *work)
-{
-}
-
-static inline void kmx_apf_drop_undo(struct kvm_vcpu *vcpu)
-{
-}
-
-static inline void kmx_apf_debugfs_init(void)
-{
+	debugfs_create_atomic_t("apf_drop_ready", 0600, vm->debugfs,
+				&vm->apf.drop_ready);
 }
 #endif
 
@@ -347,6 +329,7 @@ static void kmx_apf_present(struct kmx_vm *vm, struct kvm_vcpu *vcpu,
 	struct kmx_apf_audit *a = &vm->apf;
 	u32 token = work->arch.token;
 	struct kmx_apf_token *t;
+	bool injected;
 	int finding;
 	u64 ns;
 
@@ -369,9 +352,10 @@ static void kmx_apf_present(struct kmx_vm *vm, struct kvm_vcpu *vcpu,
 	}
 
 	ns = ktime_get_ns() - t->t0;
+	injected = t->ready_seen ? t->injected : work->notpresent_injected;
 	kfree(t);
 	kmx_stat_add(vm, KMX_STAT_APF_PENDING, -1);
-	if (!work->notpresent_injected) {
+	if (!injected) {
 		finding = KMX_APF_AUDIT_HALTED;
 	} else if (!sent) {
 		finding = KMX_APF_AUDIT_LOST;
@@ -430,8 +414,6 @@ void kmx_apf_event(struct kvm_vcpu *vcpu, struct kvm_async_pf *work,
 
 	if (event < 0 || event >= ARRAY_SIZE(stat))
 		return;
-	if (event == KVM_MMU_EXT_APF_PRESENT || event == KVM_MMU_EXT_APF_UNSENT)
-		kmx_apf_drop_undo(vcpu);
 	trace_kmx_apf(vcpu->vcpu_id, event, work ? work->arch.token : 0,
 		      work ? work->arch.gfn : 0);
 
@@ -442,7 +424,7 @@ void kmx_apf_event(struct kvm_vcpu *vcpu, struct kvm_async_pf *work,
 		if (event == KVM_MMU_EXT_APF_NOT_PRESENT)
 			kmx_apf_not_present(vm, vcpu, work);
 		else if (event == KVM_MMU_EXT_APF_READY)
-			kmx_apf_drop_arm(vcpu, work);
+			kmx_apf_ready(vm, vcpu, work);
 		else if (event == KVM_MMU_EXT_APF_PRESENT ||
 			 event == KVM_MMU_EXT_APF_UNSENT)
 			kmx_apf_present(vm, vcpu, work,
@@ -461,10 +443,7 @@ void kmx_apf_event(struct kvm_vcpu *vcpu, struct kvm_async_pf *work,
 int kmx_apf_init(void)
 {
 	kmx_apf_wq = alloc_workqueue("kmx_apf", WQ_UNBOUND, 0);
-	if (!kmx_apf_wq)
-		return -ENOMEM;
-	kmx_apf_debugfs_init();
-	return 0;
+	return kmx_apf_wq ? 0 : -ENOMEM;
 }
 
 /**

@@ -38,6 +38,9 @@
  *			page-ready handler with no guard against nesting
  * @timeout_ms:		how long the guest waits for its faulters, if not
  *			the default minute
+ * @drop_ready:		(debug build) page-readies the module makes KVM
+ *			lose, through the VM's debugfs apf_drop_ready; check
+ *			with kmx_apf_check_dropped()
  */
 struct kmx_apf_cfg {
 	__u32 policy;
@@ -52,6 +55,7 @@ struct kmx_apf_cfg {
 	bool *hold;
 	bool linux_guest;
 	__u32 timeout_ms;
+	__u32 drop_ready;
 };
 
 /* Whether the VMM of the current run has had a request for page @p. */
@@ -131,7 +135,7 @@ struct kmx_apf_result {
 	bool detached;
 	long long m_setup, m_refused, m_in_time, m_not_present, m_paired;
 	long long m_halted, m_broadcast, m_cancelled, m_duplicate, m_orphan;
-	long long m_lost, m_pending, m_untracked, m_wait_ns;
+	long long m_lost, m_pending, m_untracked, m_wait_ns, m_drop_left;
 	double progress;
 	double fault_ms;
 	__u64 lat_p50_ns;
@@ -158,6 +162,21 @@ extern const char * const kmx_apf_nothing_cancelled;
 /* The reason of a run whose faulters did not finish in time. */
 extern const char * const kmx_apf_timed_out;
 const char *kmx_apf_check_cancel(const struct kmx_apf_result *res);
+
+/*
+ * For a @drop_ready run: NULL if exactly the one page-ready was lost, as
+ * both the guest (one token never readied, its task still waiting) and the
+ * module's audit (apf_lost) saw, and the run was otherwise correct; else
+ * what went wrong.
+ */
+const char *kmx_apf_check_dropped(const struct kmx_apf_result *res);
+
+/*
+ * Whether the test VM's QEMU has the qemu/ patches, without which a guest
+ * following Linux's protocol can lose a wakeup (Documentation/
+ * async-page-fault.rst); the runner says so in KMX_QEMU_PATCHED.
+ */
+bool kmx_apf_qemu_patched(void);
 
 /* Print @res as "# " lines, prefixed by @name. */
 void kmx_apf_print(const char *name, const struct kmx_apf_result *res);

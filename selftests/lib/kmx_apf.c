@@ -56,8 +56,8 @@
  *    (the audit's halted), and an async #PF there is counted (kernel_np),
  *    as Linux panics on one;
  *  - the page-ready handler has no guard against a nested delivery, and
- *    frees the slot whatever it read, as kvm_async_pf_intr() does; a
- *    nested delivery is still counted, and fails the test.
+ *    frees the slot whatever it read, as sysvec_kvm_asyncpf_interrupt()
+ *    does; a nested delivery is still counted, and fails the test.
  * Every async #PF must find interrupts on in the interrupted context
  * (if_off otherwise): Linux panics on one that does not.
  *
@@ -614,7 +614,7 @@ static void apf_setup_user_mode(struct kvm_vm *vm)
 	gdt[USER_DS >> 3] = 0x00cff3000000ffffULL;	/* data, DPL 3 */
 	memcpy(tss + 4, &rsp0, sizeof(rsp0));		/* RSP0 */
 	idt[YIELD_VECTOR].dpl = 3;
-	apf_user_tables(vm, vm->pgd, 4);
+	apf_user_tables(vm, vm->pgd, vm->pgtable_levels);
 }
 
 /* The median of the VM's apf_hist, as the lower bound of its bucket. */
@@ -653,7 +653,7 @@ void kmx_apf_run(const struct kmx_apf_cfg *cfg, struct kmx_apf_result *res)
 	struct uffd_desc *uffd;
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
-	char stats[64], hist[64];
+	char stats[64], hist[64], drop[64];
 	int h, cpu;
 	u32 p;
 
@@ -683,6 +683,15 @@ void kmx_apf_run(const struct kmx_apf_cfg *cfg, struct kmx_apf_result *res)
 			    strerror(errno));
 	}
 	snprintf(stats, sizeof(stats), "%d-%d/stats", getpid(), vm->fd);
+	snprintf(drop, sizeof(drop), "%d-%d/apf_drop_ready", getpid(), vm->fd);
+	if (cfg->drop_ready) {
+		char n[16];
+
+		TEST_ASSERT(h >= 0, "drop_ready needs a handle");
+		snprintf(n, sizeof(n), "%u", cfg->drop_ready);
+		TEST_ASSERT(!kmx_debugfs_write(drop, n), "%s: %s", drop,
+			    strerror(errno));
+	}
 	snprintf(hist, sizeof(hist), "%d-%d/apf_hist", getpid(), vm->fd);
 
 	apf_hva = (u64)addr_gpa2hva(vm, APF_GPA);
@@ -745,6 +754,7 @@ void kmx_apf_run(const struct kmx_apf_cfg *cfg, struct kmx_apf_result *res)
 	res->m_pending = kmx_stat(stats, "apf_pending");
 	res->m_untracked = kmx_stat(stats, "apf_untracked");
 	res->m_wait_ns = kmx_stat(stats, "apf_wait_ns");
+	res->m_drop_left = cfg->drop_ready ? kmx_debugfs_read_ll(drop) : 0;
 	res->lat_p50_ns = hist_p50(hist);
 	res->progress = -1;
 	res->fault_ms = -1;
@@ -772,9 +782,7 @@ const char * const kmx_apf_no_progress = "no progress while a page was pending";
  */
 static bool extra_delivery(const struct kmx_apf_guest_result *g)
 {
-	const char *p = getenv("KMX_QEMU_PATCHED");
-
-	return p && !strcmp(p, "1") &&
+	return kmx_apf_qemu_patched() &&
 	       (g->spurious || g->dup_ready || g->nested_ready);
 }
 
@@ -805,10 +813,40 @@ const char *kmx_apf_check_cancel(const struct kmx_apf_result *r)
 	return NULL;
 }
 
+const char *kmx_apf_check_dropped(const struct kmx_apf_result *r)
+{
+	const struct kmx_apf_guest_result *g = &r->g;
+
+	if (g->if_off || g->kernel_np || g->nested_ready || g->stray_ready ||
+	    g->dup_token || g->worker_np || g->broadcast != 1)
+		return "the run broke the protocol elsewhere";
+	if (r->m_drop_left)
+		return "the module never dropped a page-ready";
+	if (!g->timed_out || !g->still_waiting ||
+	    g->not_present - g->ready != 1)
+		return "the guest did not see exactly one token go unreadied";
+	if (r->m_lost != 1 || r->m_paired != (long long)g->ready ||
+	    r->m_duplicate || r->m_orphan || r->m_untracked)
+		return "the audit did not count exactly that token lost";
+	return NULL;
+}
+
+bool kmx_apf_qemu_patched(void)
+{
+	const char *p = getenv("KMX_QEMU_PATCHED");
+
+	return p && !strcmp(p, "1");
+}
+
 const char *kmx_apf_check(const struct kmx_apf_result *r)
 {
 	const struct kmx_apf_guest_result *g = &r->g;
 
+	/* Before a timeout, which is how a lost wakeup shows. */
+	if (r->cfg.linux_guest && g->nested_ready)
+		return "a page-ready nested in its handler (Linux's has no guard)";
+	if (g->kernel_np)
+		return "an async #PF at CPL 0 without SEND_ALWAYS (Linux panics)";
 	if (g->timed_out)
 		return kmx_apf_timed_out;
 	if (r->bad_content || g->bad_sig)
@@ -820,22 +858,21 @@ const char *kmx_apf_check(const struct kmx_apf_result *r)
 		return "a token without exactly one page-ready";
 	if (g->if_off)
 		return "an async #PF with interrupts off (Linux panics)";
-	if (g->kernel_np)
-		return "an async #PF at CPL 0 without SEND_ALWAYS (Linux panics)";
-	if (r->cfg.linux_guest && g->nested_ready)
-		return "a page-ready nested in its handler (Linux's has no guard)";
 	if (!r->detached &&
 	    (r->m_paired != (long long)g->not_present || r->m_duplicate ||
 	     r->m_orphan || r->m_lost || r->m_pending || r->m_untracked))
 		return "the module's audit disagrees with the guest";
 	/*
-	 * Every fault the policy saw either went synchronous, or gave the
-	 * guest exactly one not-present, or (at CPL 0 without SEND_ALWAYS)
-	 * halted the vCPU: a page that came within the threshold was seen by
-	 * the guest as an ordinary access.
+	 * Each not-present KVM queued reached the guest, or (at CPL 0
+	 * without SEND_ALWAYS) halted the vCPU, and nothing else reached it;
+	 * a fault the policy kept synchronous (refused: off, or in time)
+	 * queued none, so the guest saw an ordinary access.  KVM may still
+	 * decline a fault the policy let go async (kvm_setup_async_pf() out
+	 * of memory), hence only >= for apf_setup.
 	 */
 	if (!r->detached &&
-	    r->m_setup != (long long)g->not_present + r->m_halted + r->m_refused)
+	    (r->m_not_present != (long long)g->not_present + r->m_halted ||
+	     r->m_setup < r->m_not_present + r->m_refused))
 		return "the policy's decisions and the guest's not-presents disagree";
 	/* The CPL 0 page halts the vCPU, unless it came within the threshold. */
 	if (!r->detached && r->cfg.linux_guest &&

@@ -125,6 +125,7 @@
 #define W_CANCELLED	4
 
 bit apf_en;
+bit sent;		/* kvm_arch_async_page_present() sent the READY */
 byte slot;
 chan done = [NR_FAULTS + 1] of { byte };
 byte wst[NR_FAULTS + 1];
@@ -158,8 +159,9 @@ out:
 }
 
 /*
- * The module's apf_event hook at KVM_MMU_EXT_APF_PRESENT, which runs in
- * kvm_arch_async_page_present() before the READY is sent: kmx_apf_present().
+ * The module's apf_event hook at KVM_MMU_EXT_APF_PRESENT (sent) or
+ * KVM_MMU_EXT_APF_UNSENT, which kvm_arch_async_page_present() reports once
+ * it has decided whether the READY went out: kmx_apf_present().
  */
 inline audit_present(w)
 {
@@ -167,7 +169,7 @@ inline audit_present(w)
 	a_pending[w] = 0;
 	if
 	:: np_injected[w] ->
-		assert(apf_en);			/* not lost */
+		assert(sent);			/* not lost */
 		a_paired[w] = 1
 	:: else -> skip				/* halted: no READY owed */
 	fi
@@ -199,18 +201,19 @@ inline page_present(w)
 		:: else -> skip
 		fi
 	:: else ->
-		audit_present(w);
 #ifdef VARIANT_READY_UNINJECTED
 		if
-		:: apf_en -> slot = w
+		:: apf_en -> slot = w; sent = 1
 		:: else -> skip
 		fi;
 #else
 		if
-		:: np_injected[w] && apf_en -> slot = w
+		:: np_injected[w] && apf_en -> slot = w; sent = 1
 		:: else -> skip
 		fi;
 #endif
+		audit_present(w);
+		sent = 0;
 		wst[w] = W_NONE
 	fi;
 	halted = 0
