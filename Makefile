@@ -17,8 +17,11 @@ NEED_PINNED_KVM := kvm
 else
 KVM_SYMVERS ?= $(wildcard $(KVM_SRC)/arch/x86/kvm/Module.symvers $(KDIR)/Module.symvers)
 endif
+# Plain make builds the module and nothing else: it neither installs nor
+# downloads.  The pinned kernel must have been fetched (make fetch, or any
+# of the targets that set up the test bench: check, demo, bench, kut).
 ifeq ($(KDIR),$(PINNED_KDIR))
-NEED_PINNED := fetch
+NEED_PINNED := pinned
 endif
 
 BUILD := $(TOP)/build
@@ -27,14 +30,15 @@ KMX_SRCS := Kbuild $(shell find kmod -name '*.[ch]')
 
 kbuild = $(MAKE) -C $(KDIR) M=$(1) KMX_VERSION=$(VERSION) $(2)
 
-.PHONY: all module debug stock kvm fetch deps qemu selftests tools static-key-flip sanitizer check-sanitizers check kut mttcg demo bench \
+.PHONY: all pinned module debug stock kvm fetch deps qemu selftests tools static-key-flip sanitizer check-sanitizers check kut mttcg demo bench \
 	models style dkms-build dkms-install clean distclean help
 
 all: module
 
 help:
 	@echo 'kvm-mmu-ext targets:'
-	@echo '  make             release build of kvm-mmu-ext.ko (FULL, patched KVM)'
+	@echo '  make             release build of kvm-mmu-ext.ko (FULL, patched KVM); it'
+	@echo '                   installs and downloads nothing: make fetch first'
 	@echo '  make debug       debug build in build/debug (injection points, broken variants)'
 	@echo '  make stock       STOCK build in build/stock (no patched KVM needed)'
 	@echo '  make sanitizer   the sanitizer kernel (KASAN, lockdep, KVM_PROVE_MMU, ...)'
@@ -52,7 +56,7 @@ help:
 	@echo '  make models      the Promela models, with spin'
 	@echo '  make style       checkpatch.pl on kmod/, selftests/ and patches/'
 	@echo '  make dkms-install  install the STOCK build with DKMS'
-	@echo '  make fetch       fetch and unpack the pinned Debian kernel'
+	@echo '  make fetch       fetch and unpack the pinned Debian kernel (apt-get download)'
 	@echo '  make deps        install the host tools with apt-get'
 	@echo '  make qemu        build the test VM'"'"'s QEMU (qemu/*.patch)'
 	@echo 'Variables: KDIR, KVM_SRC (own dev kernel), KMX_CACHE (download cache),'
@@ -61,17 +65,21 @@ help:
 deps:
 	@bash scripts/deps.sh
 
+pinned:
+	@bash scripts/fetch-kernel.sh --check
+
 # The test VM's QEMU, for the targets that boot it.
 qemu: deps
 	@bash scripts/qemu-build.sh
 
-fetch: deps
+fetch:
 	@bash scripts/fetch-kernel.sh
 
-kvm: fetch
+kvm: pinned
 	@bash scripts/build-kvm.sh
 
 module: $(NEED_PINNED) $(NEED_PINNED_KVM)
+	@bash scripts/probe-kvm.sh $(KVM_SRC)
 	$(call kbuild,$(TOP),KMX_KVM_SRC=$(KVM_SRC) KBUILD_EXTRA_SYMBOLS="$(KVM_SYMVERS)" modules)
 
 # Debug and stock builds compile a copy of the sources, so that the three
@@ -85,6 +93,7 @@ define variant
 endef
 
 debug: $(NEED_PINNED) $(NEED_PINNED_KVM)
+	@bash scripts/probe-kvm.sh $(KVM_SRC)
 	$(call variant,debug,KMX_DEBUG=y KMX_KVM_SRC=$(KVM_SRC) KBUILD_EXTRA_SYMBOLS="$(KVM_SYMVERS)")
 
 stock: $(NEED_PINNED)
@@ -109,13 +118,13 @@ sanitizer: $(NEED_PINNED)
 # KASAN and lockdep controls in boots of their own
 # (Documentation/testing.rst).
 SANITIZER_TESTS = core_uapi_test $(MTTCG_TESTS) async_pf_test async_pf_unload_test
-check-sanitizers: qemu sanitizer tools
+check-sanitizers: qemu fetch sanitizer tools
 	@bash scripts/build-selftests.sh >/dev/null
 	bash scripts/vm-lines.sh --name sanitizer --flavour sanitizer --timeout 7200 \
 		--env KMX_RMAP_VARIANTS=kvm,quirk-on,quirk-off,skip-chains \
 		--tests "$(SANITIZER_TESTS)"
 
-selftests: fetch
+selftests: $(NEED_PINNED)
 	@bash scripts/build-selftests.sh
 
 tools: $(BUILD)/tools/pagetrack-example static-key-flip
@@ -130,7 +139,7 @@ $(BUILD)/tools/%: tools/%.c kmod/include/uapi/linux/kvm_mmu_ext.h
 	@mkdir -p $(BUILD)/tools
 	$(CC) -O2 -Wall -Werror -I kmod/include -o $@ $<
 
-style: fetch
+style: $(NEED_PINNED)
 	@bash scripts/style.sh
 
 models: deps
@@ -139,7 +148,7 @@ models: deps
 check: qemu
 	@bash scripts/check.sh
 
-kut: qemu
+kut: qemu fetch
 	@bash scripts/kut.sh
 
 # Multi-threaded TCG: the static-key reproducer, then the race tests with
@@ -148,7 +157,7 @@ kut: qemu
 # rmaps, and in legacy-tdp stock KVM fails too.  See Documentation/testing.rst.
 MTTCG_TESTS := unload_race_test shadow_gpte_race_test fast_pf_dirty_race_test \
 	fast_pf_pt_alias_test rmap_unmap_race_test fast_pf_lock_bits_test
-mttcg: qemu module debug tools
+mttcg: qemu fetch module debug tools
 	@bash scripts/build-selftests.sh >/dev/null
 	KMX_TCG_THREAD=multi bash scripts/vm-lines.sh --name mttcg-static-key \
 		--flavour release --modes tdp --tests @static_key_flip
@@ -163,7 +172,7 @@ demo: qemu
 bench: qemu
 	@bash scripts/bench.sh
 
-dkms-build: fetch
+dkms-build: $(NEED_PINNED)
 	@bash scripts/dkms.sh build
 
 dkms-install:

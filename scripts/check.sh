@@ -105,6 +105,25 @@ step "build release" make module
 step "build debug" make debug
 step "build stock" make stock
 step "build sanitizer" make sanitizer
+# Plain make installs and downloads nothing: with an empty cache and an
+# apt-get that only records that it was called, it stops with the hint.
+nocache=$(mktemp -d)
+mkdir "$nocache/bin"
+printf '#!/bin/sh\ntouch "%s/apt-called"\nexit 1\n' "$nocache" >"$nocache/bin/apt-get"
+chmod +x "$nocache/bin/apt-get"
+out=$(PATH="$nocache/bin:$PATH" KMX_CACHE="$nocache" make --no-print-directory 2>&1)
+if [ $? -ne 0 ] && grep -q 'make fetch downloads it' <<<"$out" &&
+	[ ! -e "$nocache/apt-called" ]; then
+	tap "ok build_make_alone fresh-cache"
+else
+	tap "not ok build_make_alone fresh-cache # plain make called apt, or gave no hint"
+	sed 's/^/# /' <<<"$out"
+fi
+rm -rf "$nocache"
+# An unpatched KVM tree stops the FULL build with one line naming the patch.
+expect_fail "build_probes_kvm unpatched" \
+	'^kvm-mmu-ext: .*: patches/0001-.*\.patch is not applied' \
+	bash -c "make --no-print-directory KVM_SRC='$KMX_KSRC' module 2>&1"
 step "build selftests" bash scripts/build-selftests.sh
 step "build tools" make --no-print-directory tools
 step "dkms_build stock" bash scripts/dkms.sh build

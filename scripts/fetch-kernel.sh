@@ -1,12 +1,16 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Fetch the pinned Debian kernel packages into the cache, verify them and
-# unpack them.  Idempotent: a stamp file records a finished unpack.
+# unpack them.  Idempotent: a stamp file records a finished unpack.  With
+# --check, only say whether that was done.
 set -euo pipefail
 . "$(dirname "$0")/config.sh"
 
 stamp=$KMX_ROOT/.unpacked-$KMX_PKG_VERSION
 [ -f "$stamp" ] && exit 0
+# --check: say how to get the kernel, and fetch nothing (plain make).
+[ "${1:-}" = --check ] &&
+	kmx_die "the pinned kernel $KMX_PKG_VERSION is not in $KMX_CACHE: make fetch downloads it, or build against your own with make KDIR=... KVM_SRC=..."
 
 mkdir -p "$KMX_DEBS"
 for p in "${KMX_PKGS[@]}"; do

@@ -110,6 +110,23 @@ static const u32 kmx_wp_delay_us;
 #define KMX_SPTE_IDENT		BIT_ULL(54)
 #define KMX_SPTE_IDENT_BYTE	6
 
+/*
+ * What the bits above rely on in KVM's spte layout (mmu/spte.h), so that
+ * a KVM that moves them fails to build rather than corrupts sptes (7.2
+ * moved EPT's MMU-writable bit onto bit 55).
+ */
+#define KMX_ACC_TRACK_SAVED	(SHADOW_ACC_TRACK_SAVED_BITS_MASK << \
+				 SHADOW_ACC_TRACK_SAVED_BITS_SHIFT)
+static_assert(!(KMX_SPTE_LOCKS & (SPTE_TDP_AD_MASK | SPTE_MMU_PRESENT_MASK)));
+static_assert(!(KMX_SPTE_LOCKS &
+		(DEFAULT_SPTE_HOST_WRITABLE | DEFAULT_SPTE_MMU_WRITABLE)));
+static_assert(!(KMX_SPTE_PF_LOCK & KMX_ACC_TRACK_SAVED));
+static_assert(!(KMX_SPTE_PF_LOCK &
+		(EPT_SPTE_HOST_WRITABLE | EPT_SPTE_MMU_WRITABLE)));
+static_assert(KMX_SPTE_WP_LOCK == EPT_SPTE_MMU_WRITABLE);
+static_assert(KMX_SPTE_IDENT & KMX_ACC_TRACK_SAVED);
+static_assert(KMX_SPTE_IDENT >> (8 * KMX_SPTE_IDENT_BYTE) <= 0xff);
+
 static DEFINE_MUTEX(kmx_lock_scheme_mutex);
 static unsigned int kmx_lock_scheme_users;	/* under kmx_lock_scheme_mutex */
 

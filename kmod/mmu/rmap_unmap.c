@@ -75,6 +75,10 @@ struct kmx_pte_list_desc {
 	u64 *sptes[KMX_PTE_LIST_EXT];
 };
 
+/* mmu.c's own layout is checked by scripts/probe-kvm.sh at build time. */
+static_assert(offsetof(struct kmx_pte_list_desc, sptes) == 16);
+static_assert(sizeof(struct kmx_pte_list_desc) == 16 + 8 * KMX_PTE_LIST_EXT);
+
 /* What SLUB's poisoning (slub_debug=P) leaves in a freed object. */
 #define KMX_POISON_FREE64	0x6b6b6b6b6b6b6b6bULL
 #define KMX_POISON_FREE32	0x6b6b6b6bU
