@@ -61,12 +61,12 @@ const char * const kmx_stat_names[KMX_STAT_NR] = {
 	[KMX_STAT_APF_ORPHAN]		= "apf_orphan",
 	[KMX_STAT_APF_LOST]		= "apf_lost",
 	[KMX_STAT_APF_UNTRACKED]	= "apf_untracked",
-	[KMX_STAT_PT_WATCHES]		= "pt_watches",
-	[KMX_STAT_PT_EVENTS]		= "pt_events",
-	[KMX_STAT_PT_DROPPED]		= "pt_dropped",
-	[KMX_STAT_PT_MISSES]		= "pt_misses",
-	[KMX_STAT_PT_REMOVED]		= "pt_removed",
-	[KMX_STAT_PT_NOTIFY_NS]		= "pt_notify_ns",
+	[KMX_STAT_PAGETRACK_WATCHES]		= "pagetrack_watches",
+	[KMX_STAT_PAGETRACK_EVENTS]		= "pagetrack_events",
+	[KMX_STAT_PAGETRACK_DROPPED]		= "pagetrack_dropped",
+	[KMX_STAT_PAGETRACK_MISSES]		= "pagetrack_misses",
+	[KMX_STAT_PAGETRACK_REMOVED]		= "pagetrack_removed",
+	[KMX_STAT_PAGETRACK_NOTIFY_NS]		= "pagetrack_notify_ns",
 	[KMX_STAT_VMS_DESTROYED]	= "vms_destroyed",
 };
 
@@ -325,7 +325,7 @@ int kmx_debugfs_init(void)
 				   kmx_debugfs_root, NULL,
 				   &inject_lock_inversion_fops);
 #endif
-	kmx_pt_debugfs_init();
+	kmx_pagetrack_debugfs_init();
 	return 0;
 }
 

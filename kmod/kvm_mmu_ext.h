@@ -111,12 +111,12 @@ enum kmx_fastpf_scheme {
  *				whose page-ready KVM did not deliver
  * @KMX_STAT_APF_UNTRACKED:	audit: not-present events the audit could not
  *				record (no memory)
- * @KMX_STAT_PT_WATCHES:	watched ranges now (a gauge)
- * @KMX_STAT_PT_EVENTS:		page-track events queued for watchers
- * @KMX_STAT_PT_DROPPED:	page-track events lost to a full ring
- * @KMX_STAT_PT_MISSES:		notifier calls for a gpa nobody watches
- * @KMX_STAT_PT_REMOVED:	watches dropped because their memslot went
- * @KMX_STAT_PT_NOTIFY_NS:	total time spent in the page-track notifier
+ * @KMX_STAT_PAGETRACK_WATCHES:	watched ranges now (a gauge)
+ * @KMX_STAT_PAGETRACK_EVENTS:		page-track events queued for watchers
+ * @KMX_STAT_PAGETRACK_DROPPED:	page-track events lost to a full ring
+ * @KMX_STAT_PAGETRACK_MISSES:		notifier calls for a gpa nobody watches
+ * @KMX_STAT_PAGETRACK_REMOVED:	watches dropped because their memslot went
+ * @KMX_STAT_PAGETRACK_NOTIFY_NS:	total time spent in the page-track notifier
  * @KMX_STAT_VMS_DESTROYED:	VMs destroyed while the module was loaded
  * @KMX_STAT_NR:		number of counters
  */
@@ -168,12 +168,12 @@ enum kmx_stat {
 	KMX_STAT_APF_ORPHAN,
 	KMX_STAT_APF_LOST,
 	KMX_STAT_APF_UNTRACKED,
-	KMX_STAT_PT_WATCHES,
-	KMX_STAT_PT_EVENTS,
-	KMX_STAT_PT_DROPPED,
-	KMX_STAT_PT_MISSES,
-	KMX_STAT_PT_REMOVED,
-	KMX_STAT_PT_NOTIFY_NS,
+	KMX_STAT_PAGETRACK_WATCHES,
+	KMX_STAT_PAGETRACK_EVENTS,
+	KMX_STAT_PAGETRACK_DROPPED,
+	KMX_STAT_PAGETRACK_MISSES,
+	KMX_STAT_PAGETRACK_REMOVED,
+	KMX_STAT_PAGETRACK_NOTIFY_NS,
 	KMX_STAT_VMS_DESTROYED,
 	KMX_STAT_NR,
 };
@@ -228,6 +228,16 @@ struct kmx_stats {
 #define KMX_APF_SYNC_OFF	1
 #define KMX_APF_SYNC_IN_TIME	2
 
+/* The outcome of one fast page fault attempt (the kmx_fastpf tracepoint). */
+enum kmx_fastpf_result {
+	KMX_FASTPF_RESULT_SKIPPED,	/* not a write-protect fault: KVM's */
+	KMX_FASTPF_RESULT_FALLBACK,	/* a write-protect fault left to KVM */
+	KMX_FASTPF_RESULT_SPURIOUS,	/* already fixed by someone else */
+	KMX_FASTPF_RESULT_FIXED,
+	KMX_FASTPF_RESULT_RETRY,	/* a lock bit was taken: back to the guest */
+	KMX_FASTPF_RESULT_CHECK,	/* internal: the checks passed */
+};
+
 /* The kmx_apf_audit tracepoint's findings. */
 #define KMX_APF_AUDIT_PAIRED	0
 #define KMX_APF_AUDIT_HALTED	1
@@ -240,10 +250,10 @@ struct kmx_stats {
 /* The largest threshold of KMX_APF_POLICY_THRESHOLD: a vCPU waits that long. */
 #define KMX_APF_THRESHOLD_MAX_US	100000
 
-/* The kmx_pt_watch tracepoint's operations. */
-#define KMX_PT_OP_WATCH		0
-#define KMX_PT_OP_UNWATCH	1
-#define KMX_PT_OP_REMOVED	2
+/* The kmx_pagetrack_watch tracepoint's operations. */
+#define KMX_PAGETRACK_OP_WATCH		0
+#define KMX_PAGETRACK_OP_UNWATCH	1
+#define KMX_PAGETRACK_OP_REMOVED	2
 
 extern const char * const kmx_fastpf_scheme_names[KMX_FASTPF_NR];
 extern const char * const kmx_apf_policy_names[KMX_APF_POLICY_THRESHOLD + 1];

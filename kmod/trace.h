@@ -10,19 +10,38 @@
 #define _KVM_MMU_EXT_TRACE_H
 
 #include <linux/tracepoint.h>
+#include <linux/trace_events.h>
 
-/* A VM that the module saw through the vm_destroy hook. */
-TRACE_EVENT(kmx_vm_destroy,
-	    TP_PROTO(pid_t pid, unsigned long nr_destroyed),
-	    TP_ARGS(pid, nr_destroyed),
-	    TP_STRUCT__entry(__field(pid_t, pid)
-			     __field(unsigned long, nr_destroyed)),
-	    TP_fast_assign(__entry->pid = pid;
-			   __entry->nr_destroyed = nr_destroyed;),
-	    TP_printk("pid %d vms destroyed %lu",
-		      __entry->pid, __entry->nr_destroyed)
-);
+/*
+ * Enum values that TP_printk() turns into names, exported to the format
+ * files with TRACE_DEFINE_ENUM as arch/x86/kvm/mmu/mmutrace.h does, so
+ * that trace-cmd report, perf and bpftrace print names, not numbers.
+ * The #define'd codes need no export.
+ */
+TRACE_DEFINE_ENUM(KMX_FASTPF_RESULT_SKIPPED);
+TRACE_DEFINE_ENUM(KMX_FASTPF_RESULT_FALLBACK);
+TRACE_DEFINE_ENUM(KMX_FASTPF_RESULT_SPURIOUS);
+TRACE_DEFINE_ENUM(KMX_FASTPF_RESULT_FIXED);
+TRACE_DEFINE_ENUM(KMX_FASTPF_RESULT_RETRY);
 
+#ifdef KVM_MMU_EXT_FULL
+/* KVM's own, from the patched arch/x86/kvm/mmu.h. */
+#include <linux/kvm_host.h>
+#include "mmu.h"
+
+TRACE_DEFINE_ENUM(KVM_MMU_EXT_APF_NOT_PRESENT);
+TRACE_DEFINE_ENUM(KVM_MMU_EXT_APF_PRESENT);
+TRACE_DEFINE_ENUM(KVM_MMU_EXT_APF_UNSENT);
+TRACE_DEFINE_ENUM(KVM_MMU_EXT_APF_READY);
+TRACE_DEFINE_ENUM(KVM_MMU_EXT_APF_CANCEL);
+TRACE_DEFINE_ENUM(KVM_MMU_EXT_FETCH_WALKED);
+TRACE_DEFINE_ENUM(KVM_MMU_EXT_FETCH_TOP);
+TRACE_DEFINE_ENUM(KVM_MMU_EXT_FETCH_BEFORE_CHILD);
+TRACE_DEFINE_ENUM(KVM_MMU_EXT_FETCH_AFTER_CHILD);
+TRACE_DEFINE_ENUM(KVM_MMU_EXT_FETCH_DONE);
+#endif
+
+/* A VM handle (KMX_ATTACH). */
 DECLARE_EVENT_CLASS(kmx_handle,
 		    TP_PROTO(pid_t pid, int vm_fd),
 		    TP_ARGS(pid, vm_fd),
@@ -57,9 +76,88 @@ TRACE_EVENT(kmx_set_policy,
 			   __entry->fastpf_scheme = fastpf_scheme;
 			   __entry->apf_policy = apf_policy;
 			   __entry->rmap_nolock = rmap_nolock;),
-	    TP_printk("pid %d fastpf_scheme %u apf_policy %u rmap_nolock %d",
-		      __entry->pid, __entry->fastpf_scheme, __entry->apf_policy,
+	    TP_printk("pid %d fastpf_scheme %s apf_policy %s rmap_nolock %d",
+		      __entry->pid,
+		      __print_symbolic(__entry->fastpf_scheme,
+				       { KMX_FASTPF_SCHEME_OFF, "off" },
+				       { KMX_FASTPF_SCHEME_MMU_WRITABLE, "mmu-writable" },
+				       { KMX_FASTPF_SCHEME_LOCK_BIT, "lock-bit" },
+				       { KMX_FASTPF_SCHEME_TWO_BIT, "two-bit" }),
+		      __print_symbolic(__entry->apf_policy,
+				       { KMX_APF_POLICY_OFF, "off" }, { KMX_APF_POLICY_KVM, "kvm" },
+				       { KMX_APF_POLICY_THRESHOLD, "threshold" }),
 		      __entry->rmap_nolock)
+);
+
+/* The page-track notifier saw an emulated write into a page (one event). */
+TRACE_EVENT(kmx_pagetrack_write,
+	    TP_PROTO(u64 gpa, int bytes, u32 vcpu_id, u32 watchers, u32 dropped),
+	    TP_ARGS(gpa, bytes, vcpu_id, watchers, dropped),
+	    TP_STRUCT__entry(__field(u64, gpa)
+			     __field(int, bytes)
+			     __field(u32, vcpu_id)
+			     __field(u32, watchers)
+			     __field(u32, dropped)),
+	    TP_fast_assign(__entry->gpa = gpa;
+			   __entry->bytes = bytes;
+			   __entry->vcpu_id = vcpu_id;
+			   __entry->watchers = watchers;
+			   __entry->dropped = dropped;),
+	    TP_printk("vcpu %u gpa 0x%llx bytes %d watchers %u dropped %u",
+		      __entry->vcpu_id, __entry->gpa, __entry->bytes,
+		      __entry->watchers, __entry->dropped)
+);
+
+/*
+ * KMX_WATCH or KMX_UNWATCH returned @ret, or a memslot deletion dropped
+ * @ret watches of [gpa, gpa + len).
+ */
+TRACE_EVENT(kmx_pagetrack_watch,
+	    TP_PROTO(pid_t pid, int op, u64 gpa, u64 len, long ret),
+	    TP_ARGS(pid, op, gpa, len, ret),
+	    TP_STRUCT__entry(__field(pid_t, pid)
+			     __field(int, op)
+			     __field(u64, gpa)
+			     __field(u64, len)
+			     __field(long, ret)),
+	    TP_fast_assign(__entry->pid = pid;
+			   __entry->op = op;
+			   __entry->gpa = gpa;
+			   __entry->len = len;
+			   __entry->ret = ret;),
+	    TP_printk("pid %d %s gpa 0x%llx len 0x%llx ret %ld", __entry->pid,
+		      __print_symbolic(__entry->op,
+				       { KMX_PAGETRACK_OP_WATCH, "watch" },
+				       { KMX_PAGETRACK_OP_UNWATCH, "unwatch" },
+				       { KMX_PAGETRACK_OP_REMOVED, "memslot-removed" }),
+		      __entry->gpa, __entry->len, __entry->ret)
+);
+
+/* The hub registered (1) or unregistered (0) the VM's page-track notifier. */
+TRACE_EVENT(kmx_pagetrack_notifier,
+	    TP_PROTO(pid_t pid, bool registered),
+	    TP_ARGS(pid, registered),
+	    TP_STRUCT__entry(__field(pid_t, pid)
+			     __field(bool, registered)),
+	    TP_fast_assign(__entry->pid = pid;
+			   __entry->registered = registered;),
+	    TP_printk("pid %d %s", __entry->pid,
+		      __entry->registered ? "registered" : "unregistered")
+);
+
+#ifdef KVM_MMU_EXT_FULL
+/* The events of the hooks: FULL build only. */
+
+/* A VM that the module saw through the vm_destroy hook. */
+TRACE_EVENT(kmx_vm_destroy,
+	    TP_PROTO(pid_t pid, unsigned long nr_destroyed),
+	    TP_ARGS(pid, nr_destroyed),
+	    TP_STRUCT__entry(__field(pid_t, pid)
+			     __field(unsigned long, nr_destroyed)),
+	    TP_fast_assign(__entry->pid = pid;
+			   __entry->nr_destroyed = nr_destroyed;),
+	    TP_printk("pid %d vms destroyed %lu",
+		      __entry->pid, __entry->nr_destroyed)
 );
 
 /* The hooks were registered with KVM (1) or unregistered (0). */
@@ -85,9 +183,16 @@ TRACE_EVENT(kmx_gpte_changed,
 			   __entry->level = level;
 			   __entry->existed = existed;
 			   __entry->gpa = gpa;),
-	    TP_printk("pid %d point %d level %d child %s gpte gpa 0x%llx",
-		      __entry->pid, __entry->point, __entry->level,
-		      __entry->existed ? "existed" : "new", __entry->gpa)
+	    TP_printk("pid %d point %s level %d child %s gpte gpa 0x%llx",
+		      __entry->pid,
+		      __print_symbolic(__entry->point,
+				       { KVM_MMU_EXT_FETCH_WALKED, "walked" },
+				       { KVM_MMU_EXT_FETCH_TOP, "top" },
+				       { KVM_MMU_EXT_FETCH_BEFORE_CHILD, "before-child" },
+				       { KVM_MMU_EXT_FETCH_AFTER_CHILD, "after-child" },
+				       { KVM_MMU_EXT_FETCH_DONE, "done" }),
+		      __entry->level, __entry->existed ? "existed" : "new",
+		      __entry->gpa)
 );
 
 /* kvm_arch_flush_shadow_memslot() released mmu_lock. */
@@ -160,9 +265,11 @@ TRACE_EVENT(kmx_apf,
 			   __entry->gfn = gfn;),
 	    TP_printk("vcpu %d %s token 0x%x gfn 0x%llx", __entry->vcpu_id,
 		      __print_symbolic(__entry->event,
-				       { 0, "not-present" }, { 1, "present" },
-				       { 2, "unsent" }, { 3, "ready" },
-				       { 4, "cancel" }),
+				       { KVM_MMU_EXT_APF_NOT_PRESENT, "not-present" },
+				       { KVM_MMU_EXT_APF_PRESENT, "present" },
+				       { KVM_MMU_EXT_APF_UNSENT, "unsent" },
+				       { KVM_MMU_EXT_APF_READY, "ready" },
+				       { KVM_MMU_EXT_APF_CANCEL, "cancel" }),
 		      __entry->token, __entry->gfn)
 );
 
@@ -180,8 +287,9 @@ TRACE_EVENT(kmx_apf_policy,
 			   __entry->waited_ns = waited_ns;),
 	    TP_printk("vcpu %d gfn 0x%llx %s waited %llu ns", __entry->vcpu_id,
 		      __entry->gfn,
-		      __print_symbolic(__entry->decision, { 0, "async" },
-				       { 1, "sync-off" }, { 2, "sync-in-time" }),
+		      __print_symbolic(__entry->decision,
+				       { KMX_APF_ASYNC, "async" }, { KMX_APF_SYNC_OFF, "sync-off" },
+				       { KMX_APF_SYNC_IN_TIME, "sync-in-time" }),
 		      __entry->waited_ns)
 );
 
@@ -201,65 +309,15 @@ TRACE_EVENT(kmx_apf_audit,
 			   __entry->ns = ns;),
 	    TP_printk("vcpu %d token 0x%x gfn 0x%llx %s after %llu ns",
 		      __entry->vcpu_id, __entry->token, __entry->gfn,
-		      __print_symbolic(__entry->finding, { 0, "paired" },
-				       { 1, "halted" }, { 2, "broadcast" },
-				       { 3, "cancelled" }, { 4, "duplicate" },
-				       { 5, "orphan" }, { 6, "lost" }),
+		      __print_symbolic(__entry->finding,
+				       { KMX_APF_AUDIT_PAIRED, "paired" },
+				       { KMX_APF_AUDIT_HALTED, "halted" },
+				       { KMX_APF_AUDIT_BROADCAST, "broadcast" },
+				       { KMX_APF_AUDIT_CANCELLED, "cancelled" },
+				       { KMX_APF_AUDIT_DUPLICATE, "duplicate" },
+				       { KMX_APF_AUDIT_ORPHAN, "orphan" },
+				       { KMX_APF_AUDIT_LOST, "lost" }),
 		      __entry->ns)
-);
-
-/* The page-track notifier saw an emulated write into a page (one event). */
-TRACE_EVENT(kmx_pt_write,
-	    TP_PROTO(u64 gpa, int bytes, u32 vcpu_id, u32 watchers, u32 dropped),
-	    TP_ARGS(gpa, bytes, vcpu_id, watchers, dropped),
-	    TP_STRUCT__entry(__field(u64, gpa)
-			     __field(int, bytes)
-			     __field(u32, vcpu_id)
-			     __field(u32, watchers)
-			     __field(u32, dropped)),
-	    TP_fast_assign(__entry->gpa = gpa;
-			   __entry->bytes = bytes;
-			   __entry->vcpu_id = vcpu_id;
-			   __entry->watchers = watchers;
-			   __entry->dropped = dropped;),
-	    TP_printk("vcpu %u gpa 0x%llx bytes %d watchers %u dropped %u",
-		      __entry->vcpu_id, __entry->gpa, __entry->bytes,
-		      __entry->watchers, __entry->dropped)
-);
-
-/*
- * KMX_WATCH or KMX_UNWATCH returned @ret, or a memslot deletion dropped
- * @ret watches of [gpa, gpa + len).
- */
-TRACE_EVENT(kmx_pt_watch,
-	    TP_PROTO(pid_t pid, int op, u64 gpa, u64 len, long ret),
-	    TP_ARGS(pid, op, gpa, len, ret),
-	    TP_STRUCT__entry(__field(pid_t, pid)
-			     __field(int, op)
-			     __field(u64, gpa)
-			     __field(u64, len)
-			     __field(long, ret)),
-	    TP_fast_assign(__entry->pid = pid;
-			   __entry->op = op;
-			   __entry->gpa = gpa;
-			   __entry->len = len;
-			   __entry->ret = ret;),
-	    TP_printk("pid %d %s gpa 0x%llx len 0x%llx ret %ld", __entry->pid,
-		      __print_symbolic(__entry->op, { 0, "watch" },
-				       { 1, "unwatch" }, { 2, "memslot-removed" }),
-		      __entry->gpa, __entry->len, __entry->ret)
-);
-
-/* The hub registered (1) or unregistered (0) the VM's page-track notifier. */
-TRACE_EVENT(kmx_pt_notifier,
-	    TP_PROTO(pid_t pid, bool registered),
-	    TP_ARGS(pid, registered),
-	    TP_STRUCT__entry(__field(pid_t, pid)
-			     __field(bool, registered)),
-	    TP_fast_assign(__entry->pid = pid;
-			   __entry->registered = registered;),
-	    TP_printk("pid %d %s", __entry->pid,
-		      __entry->registered ? "registered" : "unregistered")
 );
 
 /* One try of the fast page fault: its result, and the spte before/after. */
@@ -283,13 +341,22 @@ TRACE_EVENT(kmx_fastpf,
 			   __entry->result = result;
 			   __entry->old_spte = old_spte;
 			   __entry->new_spte = new_spte;),
-	    TP_printk("vcpu %d addr 0x%llx gfn 0x%llx level %d scheme %u %s spte 0x%llx -> 0x%llx",
+	    TP_printk("vcpu %d addr 0x%llx gfn 0x%llx level %d scheme %s %s spte 0x%llx -> 0x%llx",
 		      __entry->vcpu_id, __entry->addr, __entry->gfn, __entry->level,
-		      __entry->scheme,
-		      __print_symbolic(__entry->result, { 1, "fallback" },
-				       { 2, "spurious" }, { 3, "fixed" }),
+		      __print_symbolic(__entry->scheme,
+				       { KMX_FASTPF_SCHEME_OFF, "off" },
+				       { KMX_FASTPF_SCHEME_MMU_WRITABLE, "mmu-writable" },
+				       { KMX_FASTPF_SCHEME_LOCK_BIT, "lock-bit" },
+				       { KMX_FASTPF_SCHEME_TWO_BIT, "two-bit" }),
+		      __print_symbolic(__entry->result,
+				       { KMX_FASTPF_RESULT_SKIPPED, "skipped" },
+				       { KMX_FASTPF_RESULT_FALLBACK, "fallback" },
+				       { KMX_FASTPF_RESULT_SPURIOUS, "spurious" },
+				       { KMX_FASTPF_RESULT_FIXED, "fixed" },
+				       { KMX_FASTPF_RESULT_RETRY, "retry" }),
 		      __entry->old_spte, __entry->new_spte)
 );
+#endif /* KVM_MMU_EXT_FULL */
 
 #endif /* _KVM_MMU_EXT_TRACE_H */
 

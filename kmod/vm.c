@@ -237,7 +237,7 @@ static long kmx_get_policy(struct kmx_vm *vm, struct kmx_policy __user *uarg)
 
 static long kmx_vm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
-	struct kmx_pt_watcher *w = file->private_data;
+	struct kmx_pagetrack_watcher *w = file->private_data;
 	void __user *uarg = (void __user *)arg;
 
 	switch (cmd) {
@@ -246,11 +246,11 @@ static long kmx_vm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case KMX_GET_POLICY:
 		return kmx_get_policy(w->vm, uarg);
 	case KMX_WATCH:
-		return kmx_pt_watch(w, uarg);
+		return kmx_pagetrack_watch(w, uarg);
 	case KMX_UNWATCH:
-		return kmx_pt_unwatch(w, uarg);
+		return kmx_pagetrack_unwatch(w, uarg);
 	case KMX_SET_RING:
-		return kmx_pt_set_ring(w, uarg);
+		return kmx_pagetrack_set_ring(w, uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -259,13 +259,13 @@ static long kmx_vm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 static ssize_t kmx_vm_read(struct file *file, char __user *buf, size_t count,
 			   loff_t *ppos)
 {
-	return kmx_pt_read(file->private_data, buf, count,
+	return kmx_pagetrack_read(file->private_data, buf, count,
 			   file->f_flags & O_NONBLOCK);
 }
 
 static __poll_t kmx_vm_poll(struct file *file, struct poll_table_struct *pt)
 {
-	return kmx_pt_poll(file->private_data, file, pt);
+	return kmx_pagetrack_poll(file->private_data, file, pt);
 }
 
 /* Drop a handle's share of the VM state; the last one frees it. */
@@ -282,7 +282,7 @@ static void kmx_vm_put(struct kmx_vm *vm)
 	if (!last)
 		return;
 
-	kmx_pt_hub_destroy(&vm->pt);
+	kmx_pagetrack_hub_destroy(&vm->pt);
 	kmx_fastpf_scheme_put(vm->policy.fastpf_scheme);
 	debugfs_remove_recursive(vm->debugfs);
 	trace_kmx_detach(vm->owner_pid, vm->vm_fd);
@@ -294,10 +294,10 @@ static void kmx_vm_put(struct kmx_vm *vm)
 
 static int kmx_vm_release(struct inode *inode, struct file *file)
 {
-	struct kmx_pt_watcher *w = file->private_data;
+	struct kmx_pagetrack_watcher *w = file->private_data;
 	struct kmx_vm *vm = w->vm;
 
-	kmx_pt_watcher_release(w);
+	kmx_pagetrack_watcher_release(w);
 	kmx_vm_put(vm);
 	return 0;
 }
@@ -343,7 +343,7 @@ static struct kmx_vm *kmx_vm_get(struct kvm *kvm, int vm_fd)
 	kmx_fastpf_scheme_get(vm->policy.fastpf_scheme);
 	vm->owner_pid = task_tgid_nr(current);
 	vm->vm_fd = vm_fd;
-	kmx_pt_hub_init(&vm->pt);
+	kmx_pagetrack_hub_init(&vm->pt);
 	kmx_apf_audit_init(&vm->apf);
 	/* Safe: the fd our caller holds keeps the VM alive until we take our ref. */
 	kvm_get_kvm(kvm);
@@ -384,7 +384,7 @@ int kmx_vms_lock_cycle(void)
  */
 long kmx_attach(const struct kmx_attach __user *uarg)
 {
-	struct kmx_pt_watcher *w;
+	struct kmx_pagetrack_watcher *w;
 	struct kmx_attach a;
 	struct kmx_vm *vm;
 	struct kvm *kvm;
@@ -414,7 +414,7 @@ long kmx_attach(const struct kmx_attach __user *uarg)
 		kfree(w);
 		return -ENOMEM;
 	}
-	r = kmx_pt_watcher_init(w, vm);
+	r = kmx_pagetrack_watcher_init(w, vm);
 	if (r)
 		goto out_put;
 	r = anon_inode_getfd("kvm-mmu-ext-vm", &kmx_vm_fops, w, O_RDWR | O_CLOEXEC);
@@ -423,7 +423,7 @@ long kmx_attach(const struct kmx_attach __user *uarg)
 	return r;
 
 out_ring:
-	kmx_pt_ring_free(&w->ring);
+	kmx_pagetrack_ring_free(&w->ring);
 out_put:
 	kfree(w);
 	kmx_vm_put(vm);

@@ -61,7 +61,7 @@ struct kmx_vm {
 	struct dentry *debugfs;
 	struct kmx_stats __percpu *stats;
 	struct kmx_hist_file hist_files[KMX_HIST_NR];
-	struct kmx_pt_hub pt;
+	struct kmx_pagetrack_hub pt;
 	struct kmx_apf_audit apf;
 };
 

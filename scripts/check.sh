@@ -144,7 +144,7 @@ vm()
 }
 
 smoke="smoke_test core_uapi_test pagetrack_watch_test pagetrack_churn_test"
-smoke+=" pagetrack_teardown_test @pagetrack_example"
+smoke+=" pagetrack_teardown_test @pagetrack_example @trace_names"
 # The race tests, each with its negative controls.
 race="unload_race_test shadow_gpte_race_test"
 # ... and those of the features that need the KVM hooks (FULL build only).

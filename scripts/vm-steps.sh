@@ -64,6 +64,37 @@ kmx_step_pagetrack_example()
 	fi
 }
 
+# Every kvm_mmu_ext tracepoint prints names, not numbers (issue: the
+# house).  Each event's format file must have its enums resolved (a name
+# left in it is one TRACE_DEFINE_ENUM missing, and trace-cmd and bpftrace
+# then print the raw value), and trace-cmd report of a guest that sets a
+# policy and watches a range must print the names of the scheme, the
+# policy and the watch operation, as must every kmx_fastpf and kmx_apf
+# event recorded on the way.
+kmx_step_trace_names()
+{
+	local d=/tmp/kmx-trace-names ev=/sys/kernel/tracing/events/kvm_mmu_ext
+	local unresolved report why=
+
+	unresolved=$(grep -l 'print fmt.*\b\(KMX\|KVM_MMU_EXT\)_' $ev/*/format 2>/dev/null)
+	[ -z "$unresolved" ] || why="enum left in $(echo $unresolved | tr ' ' ',')"
+	mkdir -p $d && cd $d || return
+	trace-cmd record -q -e kvm_mmu_ext -o $d/trace.dat sh -c \
+		"$KMX_BUILD/selftests/kmx/core_uapi_test; $KMX_BUILD/tools/pagetrack-example" \
+		>/dev/null 2>&1
+	report=$(trace-cmd report -i $d/trace.dat 2>/dev/null | grep -E 'kmx_')
+	cd / || return
+	local scheme='(off|mmu-writable|lock-bit|two-bit)' policy='(off|kvm|threshold)'
+	grep -qE "kmx_set_policy: .*fastpf_scheme $scheme apf_policy $policy " <<<"$report" ||
+		why="${why:+$why, }no kmx_set_policy with names"
+	grep -qE 'kmx_pagetrack_watch: pid [0-9]+ (watch|unwatch|memslot-removed) ' <<<"$report" ||
+		why="${why:+$why, }no kmx_pagetrack_watch with names"
+	grep -E 'kmx_(set_policy|fastpf|apf):' <<<"$report" |
+		grep -qvE "fastpf_scheme $scheme|scheme $scheme (skipped|fallback|spurious|fixed|retry) |kmx_apf: vcpu [0-9]+ (not-present|present|unsent|ready|cancel) " &&
+		why="${why:+$why, }a number where a name belongs"
+	result "${why:+not }ok trace_names $1${why:+ # $why}"
+}
+
 # make bench: let the freshly booted guest settle before measuring.  The
 # first minute of a boot runs slower (9p page cache, deferred boot work),
 # which skewed whichever mode came first.

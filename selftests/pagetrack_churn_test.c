@@ -17,8 +17,8 @@
  *  - every WRITE record is a stamp the guest really wrote: its vCPU, page
  *    and offset agree with the gpa and the vCPU id, and the page was
  *    watched by that handle at some point;
- *  - the records add up to the VM's pt_events and pt_dropped counters;
- *  - once everything is unwatched, pt_watches is 0, and a last pass of
+ *  - the records add up to the VM's pagetrack_events and pagetrack_dropped counters;
+ *  - once everything is unwatched, pagetrack_watches is 0, and a last pass of
  *    guest writes to the data pages is not emulated (KVM's per-vCPU
  *    pf_emulate does not move): the write-tracking counts went back to 0.
  */
@@ -259,9 +259,9 @@ int main(void)
 	}
 	kmx_print_stats(stats);
 	TEST_ASSERT(w[1].dropped, "the %d-record ring never overflowed", KMX_RING_MIN);
-	TEST_ASSERT_EQ(kmx_stat(stats, "pt_watches"), 0);
-	TEST_ASSERT_EQ(kmx_stat(stats, "pt_events"), writes);
-	TEST_ASSERT_EQ(kmx_stat(stats, "pt_dropped"), dropped);
+	TEST_ASSERT_EQ(kmx_stat(stats, "pagetrack_watches"), 0);
+	TEST_ASSERT_EQ(kmx_stat(stats, "pagetrack_events"), writes);
+	TEST_ASSERT_EQ(kmx_stat(stats, "pagetrack_dropped"), dropped);
 
 	for (i = 0; i < NR_VCPUS; i++)
 		emulated[i] = kmx_vcpu_stat(vcpus[i], "pf_emulate");

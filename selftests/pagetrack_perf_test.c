@@ -2,14 +2,14 @@
 /*
  * pagetrack_perf_test: the cost of an emulated guest write against the
  * number of watched ranges and handles, for the hub's RCU segment lookup
- * and, in debug builds, for the list-plus-mutex baseline (pt_naive).
+ * and, in debug builds, for the list-plus-mutex baseline (pagetrack_naive).
  *
  * Handle i watches page i of a data slot, for i < N, with N = 1, 16, 256
  * and 1024; the guest writes page 0 (watched by handle 0 only) W times
  * per measurement.  Two costs per write are reported:
  *  - "write": host wall time from KVM_RUN to the guest's GUEST_SYNC after
  *    W writes, over W: the whole exit, emulation and notifier path;
- *  - "notify": the VM's pt_notify_ns counter over W: the notifier alone.
+ *  - "notify": the VM's pagetrack_notify_ns counter over W: the notifier alone.
  * Each line "# kmx-bench: {...}" is one JSON record; make bench collects
  * them into build/bench/.  Ratios are against N = 1 of the same
  * implementation, in the same boot.
@@ -67,7 +67,7 @@ static void measure(struct kvm_vcpu *vcpu, int h0, const char *stats,
 		    const char *impl, int n, u64 w, double *write_ns,
 		    double *notify_ns)
 {
-	long long notify0 = kmx_stat(stats, "pt_notify_ns");
+	long long notify0 = kmx_stat(stats, "pagetrack_notify_ns");
 	u64 t0 = kmx_now_ns(), t1;
 	int got;
 
@@ -76,7 +76,7 @@ static void measure(struct kvm_vcpu *vcpu, int h0, const char *stats,
 	got = kmx_read_events(h0, ev, KMX_RING_MAX);
 	TEST_ASSERT(got == w, "%s N=%d: %d events for %lu writes", impl, n, got, w);
 	*write_ns = (double)(t1 - t0) / w;
-	*notify_ns = (double)(kmx_stat(stats, "pt_notify_ns") - notify0) / w;
+	*notify_ns = (double)(kmx_stat(stats, "pagetrack_notify_ns") - notify0) / w;
 }
 
 int main(void)
@@ -94,7 +94,7 @@ int main(void)
 	ksft_print_header();
 	ksft_set_plan(1);
 	TEST_ASSERT(kmx_module_visible(), "kvm-mmu-ext is not loaded");
-	nr_impl = access(KMX_DEBUGFS "/pt_naive", F_OK) ? 1 : 2;
+	nr_impl = access(KMX_DEBUGFS "/pagetrack_naive", F_OK) ? 1 : 2;
 	w = bench && *bench == '1' ? 20000 : 500;
 
 	getrlimit(RLIMIT_NOFILE, &rl);
@@ -134,8 +134,8 @@ int main(void)
 			double wr, nt;
 
 			if (nr_impl > 1)
-				TEST_ASSERT(!kmx_debugfs_write("pt_naive", impl ? "1" : "0"),
-					    "pt_naive");
+				TEST_ASSERT(!kmx_debugfs_write("pagetrack_naive", impl ? "1" : "0"),
+					    "pagetrack_naive");
 			measure(vcpu, h[0], stats, name, n, w, &wr, &nt);
 			if (!p) {
 				base_write[impl] = wr;
@@ -149,7 +149,7 @@ int main(void)
 		}
 	}
 	if (nr_impl > 1)
-		kmx_debugfs_write("pt_naive", "0");
+		kmx_debugfs_write("pagetrack_naive", "0");
 	for (p = 0; p < n; p++)
 		close(h[p]);
 	kvm_vm_free(vm);

@@ -17,7 +17,7 @@
  *                created and deleted; the watch, of address space 0, stays
  *                and keeps reporting.
  *  kill:         the VMM process is SIGKILLed while it watches; its exit
- *                releases everything (the module-wide pt_watches returns
+ *                releases everything (the module-wide pagetrack_watches returns
  *                to what it was, and the VM is destroyed).
  *
  * No case may splat; the runner scans dmesg after the test.
@@ -115,7 +115,7 @@ static void case_vm_first(void)
 
 static void case_handle_first(void)
 {
-	long long watches = kmx_stat("stats", "pt_watches");
+	long long watches = kmx_stat("stats", "pagetrack_watches");
 	struct kmx_event ev[4];
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm = new_vm(&vcpu);
@@ -124,11 +124,11 @@ static void case_handle_first(void)
 
 	TEST_ASSERT(!kmx_watch(h, TEST_GPA, PAGE_SIZE) &&
 		    !kmx_watch(h, TEST_GPA, 2 * PAGE_SIZE), "KMX_WATCH: %s", strerror(errno));
-	TEST_ASSERT_EQ(kmx_stat("stats", "pt_watches"), watches + 2);
+	TEST_ASSERT_EQ(kmx_stat("stats", "pagetrack_watches"), watches + 2);
 	kmx_run_to(vcpu, UCALL_SYNC);
 	TEST_ASSERT(nr_events(h, ev, 4) == 1, "handle-first: no event for the write");
 	close(h);
-	TEST_ASSERT_EQ(kmx_stat("stats", "pt_watches"), watches);
+	TEST_ASSERT_EQ(kmx_stat("stats", "pagetrack_watches"), watches);
 	emulated = kmx_vcpu_stat(vcpu, "pf_emulate");
 	kmx_run_to(vcpu, UCALL_DONE);
 	TEST_ASSERT_EQ(kmx_vcpu_stat(vcpu, "pf_emulate"), emulated);
@@ -156,8 +156,8 @@ static void case_memslot(void)
 		    ev[0].vcpu_id == KMX_EVENT_NO_VCPU,
 		    "memslot: %d records, not one REMOVED of the slot", n);
 	TEST_ASSERT(!nr_events(b, ev, 4), "memslot: the other handle got a record");
-	TEST_ASSERT_EQ(kmx_stat(stats, "pt_removed"), 2);
-	TEST_ASSERT_EQ(kmx_stat(stats, "pt_watches"), 2);
+	TEST_ASSERT_EQ(kmx_stat(stats, "pagetrack_removed"), 2);
+	TEST_ASSERT_EQ(kmx_stat(stats, "pagetrack_watches"), 2);
 	TEST_ASSERT(kmx_unwatch(a, TEST_GPA, PAGE_SIZE) == -1 && errno == ENOENT,
 		    "memslot: UNWATCH of a dropped watch did not fail with ENOENT");
 	TEST_ASSERT(kmx_watch(a, TEST_GPA, PAGE_SIZE) == -1 && errno == ENOENT,
@@ -235,7 +235,7 @@ static void case_smm(void)
 
 static void case_kill(void)
 {
-	long long watches = kmx_stat("stats", "pt_watches");
+	long long watches = kmx_stat("stats", "pagetrack_watches");
 	long long destroyed = kmx_stat("stats", "vms_destroyed");
 	int pipefd[2], status;
 	pid_t pid;
@@ -258,11 +258,11 @@ static void case_kill(void)
 	}
 	close(pipefd[1]);
 	TEST_ASSERT(read(pipefd[0], &c, 1) == 1, "kill: the VMM died before watching");
-	TEST_ASSERT_EQ(kmx_stat("stats", "pt_watches"), watches + 2);
+	TEST_ASSERT_EQ(kmx_stat("stats", "pagetrack_watches"), watches + 2);
 	kill(pid, SIGKILL);
 	TEST_ASSERT(waitpid(pid, &status, 0) == pid && WIFSIGNALED(status), "waitpid");
 	close(pipefd[0]);
-	TEST_ASSERT_EQ(kmx_stat("stats", "pt_watches"), watches);
+	TEST_ASSERT_EQ(kmx_stat("stats", "pagetrack_watches"), watches);
 	if (kmx_have_hooks())
 		TEST_ASSERT_EQ(kmx_stat("stats", "vms_destroyed"), destroyed + 1);
 }

@@ -160,12 +160,13 @@ int main(void)
 
 	snprintf(stats, sizeof(stats), "%d-%d/stats", getpid(), vm->fd);
 	kmx_print_stats(stats);
-	TEST_ASSERT_EQ(kmx_stat(stats, "pt_events"), ARRAY_SIZE(want_a) + ARRAY_SIZE(want_b));
-	TEST_ASSERT_EQ(kmx_stat(stats, "pt_dropped"), 0);
-	TEST_ASSERT_EQ(kmx_stat(stats, "pt_watches"), 3);
+	TEST_ASSERT_EQ(kmx_stat(stats, "pagetrack_events"),
+		       ARRAY_SIZE(want_a) + ARRAY_SIZE(want_b));
+	TEST_ASSERT_EQ(kmx_stat(stats, "pagetrack_dropped"), 0);
+	TEST_ASSERT_EQ(kmx_stat(stats, "pagetrack_watches"), 3);
 
 	close(a);
-	TEST_ASSERT_EQ(kmx_stat(stats, "pt_watches"), 1);
+	TEST_ASSERT_EQ(kmx_stat(stats, "pagetrack_watches"), 1);
 	close(b);
 	kvm_vm_free(vm);
 	ksft_test_result_pass("pagetrack_watch_test %s\n", kmx_mode());

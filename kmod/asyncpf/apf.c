@@ -46,11 +46,6 @@
 
 #include "mmu.h"
 
-/* The names of trace_kmx_apf's events (kmod/trace.h) follow KVM's enum. */
-static_assert(KVM_MMU_EXT_APF_NOT_PRESENT == 0 && KVM_MMU_EXT_APF_PRESENT == 1 &&
-	      KVM_MMU_EXT_APF_UNSENT == 2 && KVM_MMU_EXT_APF_READY == 3 &&
-	      KVM_MMU_EXT_APF_CANCEL == 4);
-
 /* The threshold of a VM whose KMX_APF_POLICY_THRESHOLD came with none. */
 static unsigned int apf_threshold_us = 500;
 

@@ -59,24 +59,24 @@
 
 /* Debug-only broken variants: how the fix-up differs from the scheme. */
 enum kmx_fastpf_variant {
-	KMX_FPV_NONE,
-	KMX_FPV_NO_WP_CHECK,
-	KMX_FPV_MARK_FIRST,
-	KMX_FPV_PLAIN_STORE,
-	KMX_FPV_IDENT_BYTE,
-	KMX_FPV_NO_PERM_CHECK,
-	KMX_FPV_SPLIT_DECISION,
-	KMX_FPV_NR,
+	KMX_FASTPF_VARIANT_NONE,
+	KMX_FASTPF_VARIANT_NO_WP_CHECK,
+	KMX_FASTPF_VARIANT_MARK_FIRST,
+	KMX_FASTPF_VARIANT_PLAIN_STORE,
+	KMX_FASTPF_VARIANT_IDENT_BYTE,
+	KMX_FASTPF_VARIANT_NO_PERM_CHECK,
+	KMX_FASTPF_VARIANT_SPLIT_DECISION,
+	KMX_FASTPF_VARIANT_NR,
 };
 
-static const char * const kmx_fastpf_variant_names[KMX_FPV_NR] = {
-	[KMX_FPV_NONE]		= "none",
-	[KMX_FPV_NO_WP_CHECK]	= "no-wp-check",
-	[KMX_FPV_MARK_FIRST]	= "mark-first",
-	[KMX_FPV_PLAIN_STORE]	= "plain-store",
-	[KMX_FPV_IDENT_BYTE]	= "ident-byte",
-	[KMX_FPV_NO_PERM_CHECK]	= "no-perm-check",
-	[KMX_FPV_SPLIT_DECISION] = "split-decision",
+static const char * const kmx_fastpf_variant_names[KMX_FASTPF_VARIANT_NR] = {
+	[KMX_FASTPF_VARIANT_NONE] = "none",
+	[KMX_FASTPF_VARIANT_NO_WP_CHECK] = "no-wp-check",
+	[KMX_FASTPF_VARIANT_MARK_FIRST] = "mark-first",
+	[KMX_FASTPF_VARIANT_PLAIN_STORE] = "plain-store",
+	[KMX_FASTPF_VARIANT_IDENT_BYTE] = "ident-byte",
+	[KMX_FASTPF_VARIANT_NO_PERM_CHECK] = "no-perm-check",
+	[KMX_FASTPF_VARIANT_SPLIT_DECISION] = "split-decision",
 };
 
 #ifdef KVM_MMU_EXT_DEBUG
@@ -84,7 +84,7 @@ static unsigned int kmx_fastpf_variant;
 static u32 kmx_fastpf_delay_us;
 static u32 kmx_wp_delay_us;
 #else
-#define kmx_fastpf_variant KMX_FPV_NONE
+#define kmx_fastpf_variant KMX_FASTPF_VARIANT_NONE
 static const u32 kmx_fastpf_delay_us;
 static const u32 kmx_wp_delay_us;
 #endif
@@ -210,7 +210,7 @@ void kmx_fastpf_scheme_put(u32 scheme)
 	mutex_lock(&kmx_lock_scheme_mutex);
 	/* split-decision (debug) drops the last user at once, as keys did. */
 	if (kmx_lock_scheme_users == 1 &&
-	    kmx_fastpf_variant != KMX_FPV_SPLIT_DECISION)
+	    kmx_fastpf_variant != KMX_FASTPF_VARIANT_SPLIT_DECISION)
 		synchronize_rcu();
 	if (!--kmx_lock_scheme_users)
 		static_branch_dec(&kvm_mmu_ext_wp_key);
@@ -272,7 +272,7 @@ void kmx_fastpf_write_protect(u64 *sptep, bool pt_protect, int point)
 		break;
 	case KVM_MMU_EXT_WP_END:
 		/* ident-byte: "do write-protect, clear identification". */
-		if (kmx_fastpf_variant == KMX_FPV_IDENT_BYTE &&
+		if (kmx_fastpf_variant == KMX_FASTPF_VARIANT_IDENT_BYTE &&
 		    READ_ONCE(*sptep) & KMX_SPTE_IDENT)
 			clear_bit(ilog2(KMX_SPTE_IDENT), (unsigned long *)sptep);
 		/*
@@ -281,7 +281,7 @@ void kmx_fastpf_write_protect(u64 *sptep, bool pt_protect, int point)
 		 * last lock-scheme user went away meanwhile (its put does not
 		 * wait for the brackets in flight either).
 		 */
-		if (kmx_fastpf_variant == KMX_FPV_SPLIT_DECISION &&
+		if (kmx_fastpf_variant == KMX_FASTPF_VARIANT_SPLIT_DECISION &&
 		    !READ_ONCE(kmx_lock_scheme_users))
 			break;
 		/*
@@ -427,16 +427,6 @@ static bool kmx_guest_permits(struct kvm_vcpu *vcpu, struct kvm_page_fault *faul
 	return !((mmu->permissions[pfec >> 1] >> access) & 1);
 }
 
-/* The outcome of one attempt, for the counters and the tracepoint. */
-enum kmx_fastpf_result {
-	KMX_FPR_SKIPPED,	/* not a write-protect fault: KVM's */
-	KMX_FPR_FALLBACK,	/* a write-protect fault left to KVM */
-	KMX_FPR_SPURIOUS,	/* already fixed by someone else */
-	KMX_FPR_FIXED,
-	KMX_FPR_RETRY,		/* a lock bit was taken: back to the guest */
-	KMX_FPR_CHECK,		/* internal: the checks passed */
-};
-
 struct kmx_fastpf_ctx {
 	struct kvm_vcpu *vcpu;
 	struct kvm_page_fault *fault;
@@ -459,20 +449,20 @@ static enum kmx_fastpf_result kmx_fastpf_check(struct kmx_fastpf_ctx *c)
 	struct kvm_mmu_page *sp = sptep_to_sp(c->sptep);
 
 	if (!is_shadow_present_pte(c->old) || sp->unsync)
-		return KMX_FPR_FALLBACK;
+		return KMX_FASTPF_RESULT_FALLBACK;
 	if (kmx_write_allowed(fault, c->old))
-		return KMX_FPR_SPURIOUS;
+		return KMX_FASTPF_RESULT_SPURIOUS;
 	if (fault->user && !(c->old & shadow_user_mask))
-		return KMX_FPR_FALLBACK;
+		return KMX_FASTPF_RESULT_FALLBACK;
 	if (!(c->old & shadow_host_writable_mask))
-		return KMX_FPR_FALLBACK;
+		return KMX_FASTPF_RESULT_FALLBACK;
 	if (!is_mmu_writable_spte(c->old) &&
-	    kmx_fastpf_variant != KMX_FPV_NO_WP_CHECK && !c->ident)
-		return KMX_FPR_FALLBACK;
+	    kmx_fastpf_variant != KMX_FASTPF_VARIANT_NO_WP_CHECK && !c->ident)
+		return KMX_FASTPF_RESULT_FALLBACK;
 	if (!vcpu->arch.mmu->root_role.direct &&
-	    kmx_fastpf_variant != KMX_FPV_NO_PERM_CHECK &&
+	    kmx_fastpf_variant != KMX_FASTPF_VARIANT_NO_PERM_CHECK &&
 	    !kmx_guest_permits(vcpu, fault, c->old))
-		return KMX_FPR_FALLBACK;
+		return KMX_FASTPF_RESULT_FALLBACK;
 
 	if (vcpu->arch.mmu->root_role.direct) {
 		c->gfn = fault->gfn;
@@ -482,12 +472,12 @@ static enum kmx_fastpf_result kmx_fastpf_check(struct kmx_fastpf_ctx *c)
 		c->slot = __gfn_to_memslot(kvm_vcpu_memslots(vcpu), c->gfn);
 	}
 	if (!c->slot)
-		return KMX_FPR_FALLBACK;
+		return KMX_FASTPF_RESULT_FALLBACK;
 	if (c->level > PG_LEVEL_4K && kvm_slot_dirty_track_enabled(c->slot))
-		return KMX_FPR_FALLBACK;
+		return KMX_FASTPF_RESULT_FALLBACK;
 	if (c->ident && kmx_gfn_write_tracked(c->slot, c->gfn))
-		return KMX_FPR_FALLBACK;
-	return KMX_FPR_CHECK;
+		return KMX_FASTPF_RESULT_FALLBACK;
+	return KMX_FASTPF_RESULT_CHECK;
 }
 
 /*
@@ -517,18 +507,18 @@ static enum kmx_fastpf_result kmx_fastpf_ident(struct kmx_fastpf_ctx *c)
 
 	c->sptep = kmx_last_sptep(c->vcpu, c->fault->addr, &c->old, &c->level);
 	if (!c->sptep)
-		return KMX_FPR_FALLBACK;
+		return KMX_FASTPF_RESULT_FALLBACK;
 	if (kmx_write_allowed(c->fault, c->old))
-		return KMX_FPR_SPURIOUS;
+		return KMX_FASTPF_RESULT_SPURIOUS;
 	c->ident = true;
 	/* Bit 54 is an access-track saved bit where A/D bits are off. */
 	if (!spte_ad_enabled(c->old))
-		return KMX_FPR_FALLBACK;
+		return KMX_FASTPF_RESULT_FALLBACK;
 	id = (u8 *)c->sptep + KMX_SPTE_IDENT_BYTE;
 	WRITE_ONCE(*id, READ_ONCE(*id) | (u8)(KMX_SPTE_IDENT >> (8 * KMX_SPTE_IDENT_BYTE)));
 	c->old = READ_ONCE(*c->sptep);
 	r = kmx_fastpf_check(c);
-	if (r != KMX_FPR_CHECK)
+	if (r != KMX_FASTPF_RESULT_CHECK)
 		return r;
 
 	kmx_walk_end(c->vcpu);
@@ -544,12 +534,12 @@ static enum kmx_fastpf_result kmx_fastpf_ident(struct kmx_fastpf_ctx *c)
 	if (!c->sptep || !(cur & KMX_SPTE_IDENT) ||
 	    !(cur & shadow_host_writable_mask) ||
 	    (cur ^ c->old) & SPTE_BASE_ADDR_MASK || sptep_to_sp(c->sptep)->unsync)
-		return KMX_FPR_FALLBACK;
+		return KMX_FASTPF_RESULT_FALLBACK;
 	c->new = (cur | PT_WRITABLE_MASK | shadow_mmu_writable_mask) & ~KMX_SPTE_IDENT;
 	if (!try_cmpxchg64(c->sptep, &cur, c->new))
-		return KMX_FPR_FALLBACK;
+		return KMX_FASTPF_RESULT_FALLBACK;
 	mark_page_dirty_in_slot(c->vcpu->kvm, c->slot, c->gfn);
-	return KMX_FPR_FIXED;
+	return KMX_FASTPF_RESULT_FIXED;
 }
 
 /* lock-bit and two-bit: take the PF bit, or send the vCPU back to retry. */
@@ -562,16 +552,16 @@ static enum kmx_fastpf_result kmx_fastpf_lock(struct kmx_fastpf_ctx *c)
 	 * only while neither the fault nor the write-protect side has it.
 	 */
 	if (c->old & (c->scheme == KMX_FASTPF_LOCK_BIT ? KMX_SPTE_PF_LOCK : KMX_SPTE_LOCKS))
-		return KMX_FPR_RETRY;
+		return KMX_FASTPF_RESULT_RETRY;
 	if (!try_cmpxchg64(c->sptep, &c->old, c->old | KMX_SPTE_PF_LOCK))
-		return KMX_FPR_RETRY;
+		return KMX_FASTPF_RESULT_RETRY;
 	c->old |= KMX_SPTE_PF_LOCK;
-	return KMX_FPR_CHECK;
+	return KMX_FASTPF_RESULT_CHECK;
 }
 
 static bool kmx_update_spte(struct kmx_fastpf_ctx *c)
 {
-	if (kmx_fastpf_variant == KMX_FPV_PLAIN_STORE) {
+	if (kmx_fastpf_variant == KMX_FASTPF_VARIANT_PLAIN_STORE) {
 		WRITE_ONCE(*c->sptep, c->new);
 		return true;
 	}
@@ -610,47 +600,47 @@ static enum kmx_fastpf_result kmx_fastpf_try(struct kmx_fastpf_ctx *c)
 	if (locked && kmx_tdp_mmu_root(c->vcpu))
 		locked = false;
 	else if (locked && !kmx_lock_bits_free())
-		return KMX_FPR_FALLBACK;
+		return KMX_FASTPF_RESULT_FALLBACK;
 
 	/*
 	 * Shadow paging and mmu-writable only: the byte store must not meet
 	 * a lock scheme's bits, nor a TDP MMU spte frozen by a zap.
 	 */
-	if (kmx_fastpf_variant == KMX_FPV_IDENT_BYTE &&
+	if (kmx_fastpf_variant == KMX_FASTPF_VARIANT_IDENT_BYTE &&
 	    c->scheme == KMX_FASTPF_MMU_WRITABLE && !c->vcpu->arch.mmu->root_role.direct)
 		return kmx_fastpf_ident(c);
 	for (;;) {
 		c->sptep = kmx_last_sptep(c->vcpu, c->fault->addr, &c->old, &c->level);
 		if (!c->sptep)
-			return KMX_FPR_FALLBACK;
+			return KMX_FASTPF_RESULT_FALLBACK;
 		if (locked) {
 			if (kmx_write_allowed(c->fault, c->old))
-				return KMX_FPR_SPURIOUS;
+				return KMX_FASTPF_RESULT_SPURIOUS;
 			r = kmx_fastpf_lock(c);
-			if (r != KMX_FPR_CHECK)
+			if (r != KMX_FASTPF_RESULT_CHECK)
 				return r;
 		}
 		r = kmx_fastpf_check(c);
-		if (r != KMX_FPR_CHECK) {
+		if (r != KMX_FASTPF_RESULT_CHECK) {
 			if (locked)
 				kmx_spte_unlock(c->sptep, KMX_SPTE_PF_LOCK);
 			return r;
 		}
 
 		c->new = (c->old | PT_WRITABLE_MASK) & ~KMX_SPTE_PF_LOCK;
-		mark_first = kmx_fastpf_variant == KMX_FPV_MARK_FIRST;
+		mark_first = kmx_fastpf_variant == KMX_FASTPF_VARIANT_MARK_FIRST;
 		if (mark_first)
 			mark_page_dirty_in_slot(c->vcpu->kvm, c->slot, c->gfn);
 		kmx_fastpf_window();
 		if (kmx_update_spte(c)) {
 			if (!mark_first)
 				mark_page_dirty_in_slot(c->vcpu->kvm, c->slot, c->gfn);
-			return KMX_FPR_FIXED;
+			return KMX_FASTPF_RESULT_FIXED;
 		}
 		if (locked)
 			kmx_spte_unlock(c->sptep, KMX_SPTE_PF_LOCK);
 		if (++c->retries > 4)
-			return KMX_FPR_FALLBACK;
+			return KMX_FASTPF_RESULT_FALLBACK;
 	}
 }
 
@@ -658,11 +648,11 @@ static void kmx_fastpf_account(struct kmx_vm *vm, enum kmx_fastpf_result r,
 			       int retries)
 {
 	static const enum kmx_stat stat[] = {
-		[KMX_FPR_SKIPPED]	= KMX_STAT_FASTPF_SKIPPED,
-		[KMX_FPR_FALLBACK]	= KMX_STAT_FASTPF_FALLBACK,
-		[KMX_FPR_SPURIOUS]	= KMX_STAT_FASTPF_SPURIOUS,
-		[KMX_FPR_FIXED]		= KMX_STAT_FASTPF_FIXED,
-		[KMX_FPR_RETRY]		= KMX_STAT_FASTPF_LOCKED_OUT,
+		[KMX_FASTPF_RESULT_SKIPPED]	= KMX_STAT_FASTPF_SKIPPED,
+		[KMX_FASTPF_RESULT_FALLBACK]	= KMX_STAT_FASTPF_FALLBACK,
+		[KMX_FASTPF_RESULT_SPURIOUS]	= KMX_STAT_FASTPF_SPURIOUS,
+		[KMX_FASTPF_RESULT_FIXED]		= KMX_STAT_FASTPF_FIXED,
+		[KMX_FASTPF_RESULT_RETRY]		= KMX_STAT_FASTPF_LOCKED_OUT,
 	};
 
 	kmx_stat_add(vm, stat[r], 1);
@@ -682,7 +672,7 @@ static void kmx_fastpf_account(struct kmx_vm *vm, enum kmx_fastpf_result r,
 int kmx_fast_page_fault(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
 {
 	struct kmx_fastpf_ctx c = { .vcpu = vcpu, .fault = fault };
-	enum kmx_fastpf_result r = KMX_FPR_SKIPPED;
+	enum kmx_fastpf_result r = KMX_FASTPF_RESULT_SKIPPED;
 	u32 scheme = READ_ONCE(kmx_default_policy.fastpf_scheme);
 	bool timed = false;
 	struct kmx_vm *vm;
@@ -707,7 +697,7 @@ int kmx_fast_page_fault(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
 	 * emulation.  Interrupts are off: both reads are on this CPU.
 	 */
 	timed = !(__this_cpu_inc_return(kmx_fastpf_sample) % KMX_HIST_SAMPLE) &&
-		kmx_fastpf_variant != KMX_FPV_IDENT_BYTE;	/* irqs on inside */
+		kmx_fastpf_variant != KMX_FASTPF_VARIANT_IDENT_BYTE;	/* irqs on inside */
 	if (timed)
 		t0 = local_clock();
 	r = kmx_fastpf_try(&c);
@@ -717,10 +707,10 @@ int kmx_fast_page_fault(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
 	 * CR4.SMAP (with RFLAGS.AC) against it.  KVM's own path tells a
 	 * spurious fault from one that the guest must see.
 	 */
-	if (r == KMX_FPR_SPURIOUS && !vcpu->arch.mmu->root_role.direct &&
-	    kmx_fastpf_variant != KMX_FPV_NO_PERM_CHECK)
-		r = KMX_FPR_FALLBACK;
-	if (timed && r != KMX_FPR_SKIPPED)
+	if (r == KMX_FASTPF_RESULT_SPURIOUS && !vcpu->arch.mmu->root_role.direct &&
+	    kmx_fastpf_variant != KMX_FASTPF_VARIANT_NO_PERM_CHECK)
+		r = KMX_FASTPF_RESULT_FALLBACK;
+	if (timed && r != KMX_FASTPF_RESULT_SKIPPED)
 		kmx_hist_add(vm, KMX_HIST_FASTPF, local_clock() - t0);
 	kmx_walk_end(vcpu);
 	trace_kmx_fastpf(vcpu->vcpu_id, fault->addr, c.gfn, c.level, scheme, r,
@@ -728,11 +718,11 @@ int kmx_fast_page_fault(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
 out:
 	kmx_fastpf_account(vm, r, c.retries);
 	rcu_read_unlock();
-	if (r == KMX_FPR_FIXED)
+	if (r == KMX_FASTPF_RESULT_FIXED)
 		return RET_PF_FIXED;
-	if (r == KMX_FPR_SPURIOUS)
+	if (r == KMX_FASTPF_RESULT_SPURIOUS)
 		return RET_PF_SPURIOUS;
-	if (r == KMX_FPR_RETRY)
+	if (r == KMX_FASTPF_RESULT_RETRY)
 		return RET_PF_RETRY;
 	return RET_PF_INVALID;
 }
@@ -783,7 +773,7 @@ void kmx_fastpf_vm_debugfs_init(struct kmx_vm *vm)
 
 static const struct kmx_enum_knob variant_knob = {
 	.names	= kmx_fastpf_variant_names,
-	.nr	= KMX_FPV_NR,
+	.nr	= KMX_FASTPF_VARIANT_NR,
 	.value	= &kmx_fastpf_variant,
 };
 

@@ -36,16 +36,16 @@
 
 /* Debug-only broken variants of the walk. */
 enum kmx_rmap_variant {
-	KMX_RMV_NONE,
-	KMX_RMV_BU_NOLOCK,
-	KMX_RMV_SKIP_CHAINS,
-	KMX_RMV_NR,
+	KMX_RMAP_VARIANT_NONE,
+	KMX_RMAP_VARIANT_BEING_UNMAPPED_NOLOCK,
+	KMX_RMAP_VARIANT_SKIP_CHAINS,
+	KMX_RMAP_VARIANT_NR,
 };
 
-static const char * const kmx_rmap_variant_names[KMX_RMV_NR] = {
-	[KMX_RMV_NONE]		= "none",
-	[KMX_RMV_BU_NOLOCK]	= "being_unmapped-nolock",
-	[KMX_RMV_SKIP_CHAINS]	= "skip-chains",
+static const char * const kmx_rmap_variant_names[KMX_RMAP_VARIANT_NR] = {
+	[KMX_RMAP_VARIANT_NONE] = "none",
+	[KMX_RMAP_VARIANT_BEING_UNMAPPED_NOLOCK] = "being_unmapped-nolock",
+	[KMX_RMAP_VARIANT_SKIP_CHAINS] = "skip-chains",
 };
 
 #ifdef KVM_MMU_EXT_DEBUG
@@ -55,7 +55,7 @@ static u32 kmx_rmap_delay_every = 1;
 static u64 kmx_rmap_sync_delay_us;
 static atomic_t kmx_rmap_unmaps_running = ATOMIC_INIT(0);
 #else
-#define kmx_rmap_variant KMX_RMV_NONE
+#define kmx_rmap_variant KMX_RMAP_VARIANT_NONE
 static const u32 kmx_rmap_delay_us;
 static const u32 kmx_rmap_delay_every = 1;
 #endif
@@ -213,7 +213,7 @@ static void kmx_rmap_unmap_slot(struct kmx_rmap_walk *w,
 			 * still tells KVM that the slot is unmapped, as a walk
 			 * that lost entries would.
 			 */
-			if (kmx_rmap_variant == KMX_RMV_SKIP_CHAINS && !w->atomic &&
+			if (kmx_rmap_variant == KMX_RMAP_VARIANT_SKIP_CHAINS && !w->atomic &&
 			    (i & 1))
 				continue;
 			if (!batch)
@@ -254,7 +254,7 @@ bool kmx_rmap_flush_begin(struct kvm *kvm, struct kvm_memory_slot *slot,
 	struct kmx_rmap_walk w = {
 		.kvm		= kvm,
 		.walkers	= walkers,
-		.peek		= kmx_rmap_variant == KMX_RMV_BU_NOLOCK,
+		.peek		= kmx_rmap_variant == KMX_RMAP_VARIANT_BEING_UNMAPPED_NOLOCK,
 	};
 	struct kmx_vm *vm;
 	u64 start, ns;
@@ -549,7 +549,7 @@ void kmx_rmap_debug_exit(void)
  */
 static const struct kmx_enum_knob variant_knob = {
 	.names	= kmx_rmap_variant_names,
-	.nr	= KMX_RMV_NR,
+	.nr	= KMX_RMAP_VARIANT_NR,
 	.value	= &kmx_rmap_variant,
 };
 

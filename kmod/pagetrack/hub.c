@@ -5,7 +5,7 @@
  * One kvm_page_track_notifier_node per VM, registered on the VM's first
  * watch and unregistered when its last watch goes, serves every handle of
  * the VM.  The notifier looks the written gfn up in an immutable, sorted
- * array of segments (struct kmx_pt_set), each listing the watchers whose
+ * array of segments (struct kmx_pagetrack_set), each listing the watchers whose
  * ranges cover it; the array is rebuilt under the hub's mutex on every
  * change and published with RCU, so the notifier takes no sleeping lock and
  * a lookup is a binary search.
@@ -36,37 +36,37 @@
 #include "trace.h"
 
 /**
- * struct kmx_pt_node - the notifier node of a VM's hub
+ * struct kmx_pagetrack_node - the notifier node of a VM's hub
  * @node:	what KVM links into its notifier list
  * @vm:		the VM; it outlives the node
  */
-struct kmx_pt_node {
+struct kmx_pagetrack_node {
 	struct kvm_page_track_notifier_node node;
 	struct kmx_vm *vm;
 };
 
 /**
- * struct kmx_pt_watch - one range a watcher watches
+ * struct kmx_pagetrack_watch - one range a watcher watches
  * @node:	in the hub's list
  * @w:		the watcher
  * @start:	first gfn
  * @end:	gfn after the last
  */
-struct kmx_pt_watch {
+struct kmx_pagetrack_watch {
 	struct list_head node;
-	struct kmx_pt_watcher *w;
+	struct kmx_pagetrack_watcher *w;
 	gfn_t start;
 	gfn_t end;
 };
 
 /**
- * struct kmx_pt_seg - a run of gfns watched by the same watchers
+ * struct kmx_pagetrack_seg - a run of gfns watched by the same watchers
  * @start:	first gfn
  * @end:	gfn after the last
  * @first:	index of its first watcher in the set's @w
  * @nr:		number of its watchers (at least one)
  */
-struct kmx_pt_seg {
+struct kmx_pagetrack_seg {
 	gfn_t start;
 	gfn_t end;
 	u32 first;
@@ -74,29 +74,29 @@ struct kmx_pt_seg {
 };
 
 /**
- * struct kmx_pt_set - the watch set the notifier reads
+ * struct kmx_pagetrack_set - the watch set the notifier reads
  * @rcu:	frees it after the readers of the previous version
  * @nr_segs:	number of segments, sorted and disjoint
  * @seg:	the segments
  * @w:		their watchers
  */
-struct kmx_pt_set {
+struct kmx_pagetrack_set {
 	struct rcu_head rcu;
 	u32 nr_segs;
-	struct kmx_pt_seg *seg;
-	struct kmx_pt_watcher **w;
+	struct kmx_pagetrack_seg *seg;
+	struct kmx_pagetrack_watcher **w;
 };
 
 /* A watch's boundary, for the sweep that builds a set. */
-struct kmx_pt_point {
+struct kmx_pagetrack_point {
 	gfn_t gfn;
-	struct kmx_pt_watcher *w;
+	struct kmx_pagetrack_watcher *w;
 	int delta;
 };
 
-static int kmx_pt_point_cmp(const void *a, const void *b)
+static int kmx_pagetrack_point_cmp(const void *a, const void *b)
 {
-	const struct kmx_pt_point *x = a, *y = b;
+	const struct kmx_pagetrack_point *x = a, *y = b;
 
 	if (x->gfn != y->gfn)
 		return x->gfn < y->gfn ? -1 : 1;
@@ -107,10 +107,10 @@ static int kmx_pt_point_cmp(const void *a, const void *b)
  * One step of the sweep: apply @p to its watcher's count of open ranges,
  * keeping @active the list of watchers with at least one.
  */
-static void kmx_pt_sweep(const struct kmx_pt_point *p, struct list_head *active,
-			 u32 *nr_active)
+static void kmx_pagetrack_sweep(const struct kmx_pagetrack_point *p, struct list_head *active,
+				u32 *nr_active)
 {
-	struct kmx_pt_watcher *w = p->w;
+	struct kmx_pagetrack_watcher *w = p->w;
 
 	if (p->delta > 0 && !w->sweep++) {
 		list_add_tail(&w->sweep_node, active);
@@ -127,13 +127,13 @@ static void kmx_pt_sweep(const struct kmx_pt_point *p, struct list_head *active,
  * watcher that overlap list it once.  NULL for no watches, or on failure
  * with a @gfp that may fail.
  */
-static struct kmx_pt_set *kmx_pt_build(struct kmx_pt_hub *hub, gfp_t gfp)
+static struct kmx_pagetrack_set *kmx_pagetrack_build(struct kmx_pagetrack_hub *hub, gfp_t gfp)
 {
 	u32 n = 2 * hub->nr_watches, nr_segs = 0, nr_ent = 0, nr_active = 0;
-	struct kmx_pt_point *pts;
-	struct kmx_pt_watch *watch;
-	struct kmx_pt_watcher *w;
-	struct kmx_pt_set *set;
+	struct kmx_pagetrack_point *pts;
+	struct kmx_pagetrack_watch *watch;
+	struct kmx_pagetrack_watcher *w;
+	struct kmx_pagetrack_set *set;
 	LIST_HEAD(active);
 	size_t size;
 	u32 i, pass;
@@ -146,10 +146,10 @@ static struct kmx_pt_set *kmx_pt_build(struct kmx_pt_hub *hub, gfp_t gfp)
 		return NULL;
 	i = 0;
 	list_for_each_entry(watch, &hub->watches, node) {
-		pts[i++] = (struct kmx_pt_point){ watch->start, watch->w, 1 };
-		pts[i++] = (struct kmx_pt_point){ watch->end, watch->w, -1 };
+		pts[i++] = (struct kmx_pagetrack_point){ watch->start, watch->w, 1 };
+		pts[i++] = (struct kmx_pagetrack_point){ watch->end, watch->w, -1 };
 	}
-	sort(pts, n, sizeof(*pts), kmx_pt_point_cmp, NULL);
+	sort(pts, n, sizeof(*pts), kmx_pagetrack_point_cmp, NULL);
 
 	set = NULL;
 	for (pass = 0; pass < 2; pass++) {
@@ -158,7 +158,7 @@ static struct kmx_pt_set *kmx_pt_build(struct kmx_pt_hub *hub, gfp_t gfp)
 		for (i = 0; i < n; i++) {
 			if (i && pts[i].gfn != pts[i - 1].gfn && nr_active) {
 				if (set) {
-					set->seg[s] = (struct kmx_pt_seg){
+					set->seg[s] = (struct kmx_pagetrack_seg){
 						pts[i - 1].gfn, pts[i].gfn, e, nr_active };
 					list_for_each_entry(w, &active, sweep_node)
 						set->w[e++] = w;
@@ -167,7 +167,7 @@ static struct kmx_pt_set *kmx_pt_build(struct kmx_pt_hub *hub, gfp_t gfp)
 				}
 				s++;
 			}
-			kmx_pt_sweep(&pts[i], &active, &nr_active);
+			kmx_pagetrack_sweep(&pts[i], &active, &nr_active);
 		}
 		if (set)
 			break;
@@ -187,9 +187,9 @@ static struct kmx_pt_set *kmx_pt_build(struct kmx_pt_hub *hub, gfp_t gfp)
 }
 
 /* Publish a new set; the old one goes after the notifier is done with it. */
-static void kmx_pt_publish(struct kmx_pt_hub *hub, struct kmx_pt_set *set)
+static void kmx_pagetrack_publish(struct kmx_pagetrack_hub *hub, struct kmx_pagetrack_set *set)
 {
-	struct kmx_pt_set *old;
+	struct kmx_pagetrack_set *old;
 
 	old = rcu_replace_pointer(hub->set, set, lockdep_is_held(&hub->lock));
 	if (old)
@@ -200,19 +200,19 @@ static void kmx_pt_publish(struct kmx_pt_hub *hub, struct kmx_pt_set *set)
  * Rebuild after removing watches.  That never makes the set bigger, and it
  * must not fail: a removed watch's watcher may be freed next.
  */
-static void kmx_pt_republish(struct kmx_pt_hub *hub)
+static void kmx_pagetrack_republish(struct kmx_pagetrack_hub *hub)
 {
-	kmx_pt_publish(hub, kmx_pt_build(hub, GFP_KERNEL_ACCOUNT | __GFP_NOFAIL));
+	kmx_pagetrack_publish(hub, kmx_pagetrack_build(hub, GFP_KERNEL_ACCOUNT | __GFP_NOFAIL));
 }
 
-static const struct kmx_pt_seg *kmx_pt_lookup(const struct kmx_pt_set *set,
-					      gfn_t gfn)
+static const struct kmx_pagetrack_seg *kmx_pagetrack_lookup(const struct kmx_pagetrack_set *set,
+							    gfn_t gfn)
 {
 	u32 lo = 0, hi = set->nr_segs;
 
 	while (lo < hi) {
 		u32 mid = lo + (hi - lo) / 2;
-		const struct kmx_pt_seg *seg = &set->seg[mid];
+		const struct kmx_pagetrack_seg *seg = &set->seg[mid];
 
 		if (gfn < seg->start)
 			hi = mid;
@@ -225,37 +225,37 @@ static const struct kmx_pt_seg *kmx_pt_lookup(const struct kmx_pt_set *set,
 }
 
 /* Count and trace one write event that @nr watchers were due. */
-static void kmx_pt_account(struct kmx_vm *vm, const struct kmx_event *ev,
-			   u32 nr, u32 stored)
+static void kmx_pagetrack_account(struct kmx_vm *vm, const struct kmx_event *ev,
+				  u32 nr, u32 stored)
 {
 	if (!nr) {
-		kmx_stat_add(vm, KMX_STAT_PT_MISSES, 1);
+		kmx_stat_add(vm, KMX_STAT_PAGETRACK_MISSES, 1);
 	} else {
-		kmx_stat_add(vm, KMX_STAT_PT_EVENTS, stored);
+		kmx_stat_add(vm, KMX_STAT_PAGETRACK_EVENTS, stored);
 		if (nr != stored)
-			kmx_stat_add(vm, KMX_STAT_PT_DROPPED, nr - stored);
+			kmx_stat_add(vm, KMX_STAT_PAGETRACK_DROPPED, nr - stored);
 	}
-	trace_kmx_pt_write(ev->gpa, ev->len, ev->vcpu_id, nr, nr - stored);
+	trace_kmx_pagetrack_write(ev->gpa, ev->len, ev->vcpu_id, nr, nr - stored);
 }
 
 /* Queue @ev, a write inside one page, for every watcher of that page. */
-static void kmx_pt_deliver(struct kmx_vm *vm, const struct kmx_event *ev)
+static void kmx_pagetrack_deliver(struct kmx_vm *vm, const struct kmx_event *ev)
 {
-	const struct kmx_pt_seg *seg = NULL;
-	struct kmx_pt_set *set;
+	const struct kmx_pagetrack_seg *seg = NULL;
+	struct kmx_pagetrack_set *set;
 	u32 i, nr = 0, stored = 0;
 
 	rcu_read_lock();
 	set = rcu_dereference(vm->pt.set);
 	if (set)
-		seg = kmx_pt_lookup(set, gpa_to_gfn(ev->gpa));
+		seg = kmx_pagetrack_lookup(set, gpa_to_gfn(ev->gpa));
 	if (seg) {
 		nr = seg->nr;
 		for (i = 0; i < nr; i++)
-			stored += kmx_pt_ring_push(&set->w[seg->first + i]->ring, ev);
+			stored += kmx_pagetrack_ring_push(&set->w[seg->first + i]->ring, ev);
 	}
 	rcu_read_unlock();
-	kmx_pt_account(vm, ev, nr, stored);
+	kmx_pagetrack_account(vm, ev, nr, stored);
 }
 
 #ifdef KVM_MMU_EXT_DEBUG
@@ -263,12 +263,12 @@ static void kmx_pt_deliver(struct kmx_vm *vm, const struct kmx_event *ev)
  * The baseline of pagetrack_perf_test, debug builds only: what the thread
  * warned against, a VM-scoped mutex around a walk of every watch.
  */
-static bool kmx_pt_naive;
+static bool kmx_pagetrack_naive;
 
-static void kmx_pt_deliver_naive(struct kmx_vm *vm, const struct kmx_event *ev)
+static void kmx_pagetrack_deliver_naive(struct kmx_vm *vm, const struct kmx_event *ev)
 {
-	struct kmx_pt_hub *hub = &vm->pt;
-	struct kmx_pt_watch *watch;
+	struct kmx_pagetrack_hub *hub = &vm->pt;
+	struct kmx_pagetrack_watch *watch;
 	gfn_t gfn = gpa_to_gfn(ev->gpa);
 	u32 nr = 0, stored = 0;
 
@@ -277,24 +277,24 @@ static void kmx_pt_deliver_naive(struct kmx_vm *vm, const struct kmx_event *ev)
 		if (gfn < watch->start || gfn >= watch->end)
 			continue;
 		nr++;
-		stored += kmx_pt_ring_push(&watch->w->ring, ev);
+		stored += kmx_pagetrack_ring_push(&watch->w->ring, ev);
 	}
 	mutex_unlock(&hub->lock);
-	kmx_pt_account(vm, ev, nr, stored);
+	kmx_pagetrack_account(vm, ev, nr, stored);
 }
 
 /**
- * kmx_pt_debugfs_init() - create the page-track hub's debug knob
+ * kmx_pagetrack_debugfs_init() - create the page-track hub's debug knob
  *
- * pt_naive: 1 makes the notifier use the list-plus-mutex baseline.
+ * pagetrack_naive: 1 makes the notifier use the list-plus-mutex baseline.
  */
-void kmx_pt_debugfs_init(void)
+void kmx_pagetrack_debugfs_init(void)
 {
-	debugfs_create_bool("pt_naive", 0600, kmx_debugfs_root, &kmx_pt_naive);
+	debugfs_create_bool("pagetrack_naive", 0600, kmx_debugfs_root, &kmx_pagetrack_naive);
 }
 #else
-#define kmx_pt_naive false
-static void kmx_pt_deliver_naive(struct kmx_vm *vm, const struct kmx_event *ev)
+#define kmx_pagetrack_naive false
+static void kmx_pagetrack_deliver_naive(struct kmx_vm *vm, const struct kmx_event *ev)
 {
 }
 #endif
@@ -303,10 +303,10 @@ static void kmx_pt_deliver_naive(struct kmx_vm *vm, const struct kmx_event *ev)
  * The notifier's track_write: KVM emulated a write of @bytes at @gpa.  It
  * runs on the vCPU's thread, under KVM's track_srcu, in emulation.
  */
-static void kmx_pt_track_write(gpa_t gpa, const u8 *new, int bytes,
-			       struct kvm_page_track_notifier_node *node)
+static void kmx_pagetrack_track_write(gpa_t gpa, const u8 *new, int bytes,
+				      struct kvm_page_track_notifier_node *node)
 {
-	struct kmx_vm *vm = container_of(node, struct kmx_pt_node, node)->vm;
+	struct kmx_vm *vm = container_of(node, struct kmx_pagetrack_node, node)->vm;
 	struct kvm_vcpu *vcpu = kvm_get_running_vcpu();
 	struct kmx_event ev = {
 		.type = KMX_EVENT_WRITE,
@@ -323,21 +323,21 @@ static void kmx_pt_track_write(gpa_t gpa, const u8 *new, int bytes,
 		ev.flags = chunk > KMX_EVENT_DATA ? KMX_EVENT_F_TRUNCATED : 0;
 		memset(ev.data, 0, sizeof(ev.data));
 		memcpy(ev.data, new, min_t(int, chunk, KMX_EVENT_DATA));
-		if (kmx_pt_naive)
-			kmx_pt_deliver_naive(vm, &ev);
+		if (kmx_pagetrack_naive)
+			kmx_pagetrack_deliver_naive(vm, &ev);
 		else
-			kmx_pt_deliver(vm, &ev);
+			kmx_pagetrack_deliver(vm, &ev);
 		gpa += chunk;
 		new += chunk;
 		bytes -= chunk;
 	}
-	kmx_stat_add(vm, KMX_STAT_PT_NOTIFY_NS, ktime_get_ns() - t0);
+	kmx_stat_add(vm, KMX_STAT_PAGETRACK_NOTIFY_NS, ktime_get_ns() - t0);
 }
 
 /* Drop one count of each gfn of [start, end); untrack those that reach 0. */
-static void kmx_pt_unref(struct kmx_vm *vm, gfn_t start, gfn_t end, bool untrack)
+static void kmx_pagetrack_unref(struct kmx_vm *vm, gfn_t start, gfn_t end, bool untrack)
 {
-	struct kmx_pt_hub *hub = &vm->pt;
+	struct kmx_pagetrack_hub *hub = &vm->pt;
 	gfn_t gfn;
 
 	for (gfn = start; gfn < end; gfn++) {
@@ -359,9 +359,9 @@ static void kmx_pt_unref(struct kmx_vm *vm, gfn_t start, gfn_t end, bool untrack
 }
 
 /* Add one count to each gfn of [start, end), tracking the new ones. */
-static int kmx_pt_ref(struct kmx_vm *vm, gfn_t start, gfn_t end)
+static int kmx_pagetrack_ref(struct kmx_vm *vm, gfn_t start, gfn_t end)
 {
-	struct kmx_pt_hub *hub = &vm->pt;
+	struct kmx_pagetrack_hub *hub = &vm->pt;
 	gfn_t gfn;
 	int r = 0;
 
@@ -388,7 +388,7 @@ static int kmx_pt_ref(struct kmx_vm *vm, gfn_t start, gfn_t end)
 		}
 	}
 	if (r)
-		kmx_pt_unref(vm, start, gfn, true);
+		kmx_pagetrack_unref(vm, start, gfn, true);
 	return r;
 }
 
@@ -407,26 +407,26 @@ static int kmx_pt_ref(struct kmx_vm *vm, gfn_t start, gfn_t end)
  * kvm_arch_commit_memory_region(), when a slot deleted in address space 0
  * is already gone from it.  slots_lock is held.
  */
-static bool kmx_pt_slot_alive(struct kvm *kvm, gfn_t gfn)
+static bool kmx_pagetrack_slot_alive(struct kvm *kvm, gfn_t gfn)
 {
 	struct kvm_memory_slot *slot = __gfn_to_memslot(__kvm_memslots(kvm, 0), gfn);
 
 	return slot && !(slot->flags & KVM_MEMSLOT_INVALID);
 }
 
-static void kmx_pt_track_remove_region(gfn_t gfn, unsigned long nr_pages,
-				       struct kvm_page_track_notifier_node *node)
+static void kmx_pagetrack_track_remove_region(gfn_t gfn, unsigned long nr_pages,
+					      struct kvm_page_track_notifier_node *node)
 {
-	struct kmx_vm *vm = container_of(node, struct kmx_pt_node, node)->vm;
-	struct kmx_pt_hub *hub = &vm->pt;
-	struct kmx_pt_watch *watch, *tmp;
+	struct kmx_vm *vm = container_of(node, struct kmx_pagetrack_node, node)->vm;
+	struct kmx_pagetrack_hub *hub = &vm->pt;
+	struct kmx_pagetrack_watch *watch, *tmp;
 	struct kmx_event ev = {
 		.type = KMX_EVENT_REMOVED,
 		.vcpu_id = KMX_EVENT_NO_VCPU,
 		.gpa = gfn_to_gpa(gfn),
 		.len = (u64)nr_pages << PAGE_SHIFT,
 	};
-	struct kmx_pt_watcher *w, *wn;
+	struct kmx_pagetrack_watcher *w, *wn;
 	LIST_HEAD(told);
 	u32 nr = 0;
 
@@ -434,13 +434,13 @@ static void kmx_pt_track_remove_region(gfn_t gfn, unsigned long nr_pages,
 	list_for_each_entry_safe(watch, tmp, &hub->watches, node) {
 		if (watch->end <= gfn || watch->start >= gfn + nr_pages)
 			continue;
-		if (kmx_pt_slot_alive(vm->kvm, watch->start))
+		if (kmx_pagetrack_slot_alive(vm->kvm, watch->start))
 			continue;
 		w = watch->w;
 		/* Tell each watcher once. */
 		if (list_empty(&w->told_node))
 			list_add_tail(&w->told_node, &told);
-		kmx_pt_unref(vm, watch->start, watch->end, false);
+		kmx_pagetrack_unref(vm, watch->start, watch->end, false);
 		cond_resched();
 		list_del(&watch->node);
 		w->nr_watches--;
@@ -449,28 +449,28 @@ static void kmx_pt_track_remove_region(gfn_t gfn, unsigned long nr_pages,
 		nr++;
 	}
 	if (nr) {
-		kmx_pt_republish(hub);
+		kmx_pagetrack_republish(hub);
 		list_for_each_entry_safe(w, wn, &told, told_node) {
 			list_del_init(&w->told_node);
-			if (kmx_pt_ring_push(&w->ring, &ev))
-				kmx_stat_add(vm, KMX_STAT_PT_EVENTS, 1);
+			if (kmx_pagetrack_ring_push(&w->ring, &ev))
+				kmx_stat_add(vm, KMX_STAT_PAGETRACK_EVENTS, 1);
 			else
-				kmx_stat_add(vm, KMX_STAT_PT_DROPPED, 1);
+				kmx_stat_add(vm, KMX_STAT_PAGETRACK_DROPPED, 1);
 		}
-		kmx_stat_add(vm, KMX_STAT_PT_WATCHES, -(s64)nr);
-		kmx_stat_add(vm, KMX_STAT_PT_REMOVED, nr);
+		kmx_stat_add(vm, KMX_STAT_PAGETRACK_WATCHES, -(s64)nr);
+		kmx_stat_add(vm, KMX_STAT_PAGETRACK_REMOVED, nr);
 	}
-	trace_kmx_pt_watch(vm->owner_pid, KMX_PT_OP_REMOVED, gfn_to_gpa(gfn),
-			   (u64)nr_pages << PAGE_SHIFT, nr);
+	trace_kmx_pagetrack_watch(vm->owner_pid, KMX_PAGETRACK_OP_REMOVED, gfn_to_gpa(gfn),
+				  (u64)nr_pages << PAGE_SHIFT, nr);
 	if (!hub->nr_watches)
 		schedule_work(&hub->unreg_work);
 	mutex_unlock(&hub->lock);
 }
 
-static int kmx_pt_register(struct kmx_vm *vm)
+static int kmx_pagetrack_register(struct kmx_vm *vm)
 {
-	struct kmx_pt_hub *hub = &vm->pt;
-	struct kmx_pt_node *pn;
+	struct kmx_pagetrack_hub *hub = &vm->pt;
+	struct kmx_pagetrack_node *pn;
 	int idx, r;
 
 	lockdep_assert_held(&hub->reg_lock);
@@ -481,8 +481,8 @@ static int kmx_pt_register(struct kmx_vm *vm)
 	if (!pn)
 		return -ENOMEM;
 	pn->vm = vm;
-	pn->node.track_write = kmx_pt_track_write;
-	pn->node.track_remove_region = kmx_pt_track_remove_region;
+	pn->node.track_write = kmx_pagetrack_track_write;
+	pn->node.track_remove_region = kmx_pagetrack_track_remove_region;
 	/*
 	 * -ESRCH unless current->mm is the VM's; takes a VM reference.  The
 	 * first registration walks the memslots in
@@ -500,15 +500,15 @@ static int kmx_pt_register(struct kmx_vm *vm)
 		return r;
 	}
 	hub->node = pn;
-	trace_kmx_pt_notifier(vm->owner_pid, true);
+	trace_kmx_pagetrack_notifier(vm->owner_pid, true);
 	return 0;
 }
 
 /* Unregister the notifier if no watch is left. */
-static void kmx_pt_maybe_unregister(struct kmx_vm *vm)
+static void kmx_pagetrack_maybe_unregister(struct kmx_vm *vm)
 {
-	struct kmx_pt_hub *hub = &vm->pt;
-	struct kmx_pt_node *pn = hub->node;
+	struct kmx_pagetrack_hub *hub = &vm->pt;
+	struct kmx_pagetrack_node *pn = hub->node;
 	bool idle;
 
 	lockdep_assert_held(&hub->reg_lock);
@@ -521,42 +521,42 @@ static void kmx_pt_maybe_unregister(struct kmx_vm *vm)
 	kvm_page_track_unregister_notifier(vm->kvm, &pn->node);
 	hub->node = NULL;
 	kfree(pn);
-	trace_kmx_pt_notifier(vm->owner_pid, false);
+	trace_kmx_pagetrack_notifier(vm->owner_pid, false);
 }
 
-static void kmx_pt_unreg_work(struct work_struct *work)
+static void kmx_pagetrack_unreg_work(struct work_struct *work)
 {
 	struct kmx_vm *vm = container_of(work, struct kmx_vm, pt.unreg_work);
 
 	mutex_lock(&vm->pt.reg_lock);
-	kmx_pt_maybe_unregister(vm);
+	kmx_pagetrack_maybe_unregister(vm);
 	mutex_unlock(&vm->pt.reg_lock);
 }
 
 /**
- * kmx_pt_hub_init() - set up the page-track hub of a new VM state
+ * kmx_pagetrack_hub_init() - set up the page-track hub of a new VM state
  * @hub: the hub
  */
-void kmx_pt_hub_init(struct kmx_pt_hub *hub)
+void kmx_pagetrack_hub_init(struct kmx_pagetrack_hub *hub)
 {
 	mutex_init(&hub->reg_lock);
 	mutex_init(&hub->lock);
 	INIT_LIST_HEAD(&hub->watches);
 	xa_init(&hub->refs);
-	INIT_WORK(&hub->unreg_work, kmx_pt_unreg_work);
+	INIT_WORK(&hub->unreg_work, kmx_pagetrack_unreg_work);
 }
 
 /**
- * kmx_pt_hub_destroy() - tear the hub down when the VM's last handle closes
+ * kmx_pagetrack_hub_destroy() - tear the hub down when the VM's last handle closes
  * @hub: the hub; every watcher has been released, so it watches nothing
  */
-void kmx_pt_hub_destroy(struct kmx_pt_hub *hub)
+void kmx_pagetrack_hub_destroy(struct kmx_pagetrack_hub *hub)
 {
 	struct kmx_vm *vm = container_of(hub, struct kmx_vm, pt);
 
 	cancel_work_sync(&hub->unreg_work);
 	mutex_lock(&hub->reg_lock);
-	kmx_pt_maybe_unregister(vm);
+	kmx_pagetrack_maybe_unregister(vm);
 	mutex_unlock(&hub->reg_lock);
 	WARN_ON_ONCE(hub->nr_watches || !xa_empty(&hub->refs) ||
 		     rcu_access_pointer(hub->set));
@@ -564,38 +564,38 @@ void kmx_pt_hub_destroy(struct kmx_pt_hub *hub)
 }
 
 /**
- * kmx_pt_watcher_init() - make a new handle a watcher with an empty ring
+ * kmx_pagetrack_watcher_init() - make a new handle a watcher with an empty ring
  * @w: the watcher
  * @vm: its VM
  *
  * Return: 0 or -ENOMEM.
  */
-int kmx_pt_watcher_init(struct kmx_pt_watcher *w, struct kmx_vm *vm)
+int kmx_pagetrack_watcher_init(struct kmx_pagetrack_watcher *w, struct kmx_vm *vm)
 {
 	w->vm = vm;
 	INIT_LIST_HEAD(&w->sweep_node);
 	INIT_LIST_HEAD(&w->told_node);
-	return kmx_pt_ring_init(&w->ring, KMX_RING_DEFAULT);
+	return kmx_pagetrack_ring_init(&w->ring, KMX_RING_DEFAULT);
 }
 
-static void kmx_pt_watcher_free(struct rcu_head *rcu)
+static void kmx_pagetrack_watcher_free(struct rcu_head *rcu)
 {
-	struct kmx_pt_watcher *w = container_of(rcu, struct kmx_pt_watcher, rcu);
+	struct kmx_pagetrack_watcher *w = container_of(rcu, struct kmx_pagetrack_watcher, rcu);
 
-	kmx_pt_ring_free(&w->ring);
+	kmx_pagetrack_ring_free(&w->ring);
 	kfree(w);
 }
 
 /**
- * kmx_pt_watcher_release() - a handle closes: drop its watches, free it
+ * kmx_pagetrack_watcher_release() - a handle closes: drop its watches, free it
  * @w: the watcher, allocated with kmalloc(); freed after an RCU grace
  *     period, because the notifier may still be delivering to it
  */
-void kmx_pt_watcher_release(struct kmx_pt_watcher *w)
+void kmx_pagetrack_watcher_release(struct kmx_pagetrack_watcher *w)
 {
 	struct kmx_vm *vm = w->vm;
-	struct kmx_pt_hub *hub = &vm->pt;
-	struct kmx_pt_watch *watch, *tmp;
+	struct kmx_pagetrack_hub *hub = &vm->pt;
+	struct kmx_pagetrack_watch *watch, *tmp;
 	u32 nr = 0;
 
 	mutex_lock(&hub->reg_lock);
@@ -603,7 +603,7 @@ void kmx_pt_watcher_release(struct kmx_pt_watcher *w)
 	list_for_each_entry_safe(watch, tmp, &hub->watches, node) {
 		if (watch->w != w)
 			continue;
-		kmx_pt_unref(vm, watch->start, watch->end, true);
+		kmx_pagetrack_unref(vm, watch->start, watch->end, true);
 		list_del(&watch->node);
 		hub->nr_watches--;
 		kfree(watch);
@@ -611,18 +611,18 @@ void kmx_pt_watcher_release(struct kmx_pt_watcher *w)
 		cond_resched();
 	}
 	if (nr) {
-		kmx_pt_republish(hub);
-		kmx_stat_add(vm, KMX_STAT_PT_WATCHES, -(s64)nr);
+		kmx_pagetrack_republish(hub);
+		kmx_stat_add(vm, KMX_STAT_PAGETRACK_WATCHES, -(s64)nr);
 	}
 	mutex_unlock(&hub->lock);
-	kmx_pt_maybe_unregister(vm);
+	kmx_pagetrack_maybe_unregister(vm);
 	mutex_unlock(&hub->reg_lock);
-	call_rcu(&w->rcu, kmx_pt_watcher_free);
+	call_rcu(&w->rcu, kmx_pagetrack_watcher_free);
 }
 
 /* Copy and check a struct kmx_watch; give its gfn range. */
-static long kmx_pt_get_range(const struct kmx_watch __user *uarg, gfn_t *start,
-			     gfn_t *end)
+static long kmx_pagetrack_get_range(const struct kmx_watch __user *uarg, gfn_t *start,
+				    gfn_t *end)
 {
 	struct kmx_watch a;
 	long r;
@@ -639,11 +639,11 @@ static long kmx_pt_get_range(const struct kmx_watch __user *uarg, gfn_t *start,
 	return 0;
 }
 
-static struct kmx_pt_watch *kmx_pt_find(struct kmx_pt_hub *hub,
-					struct kmx_pt_watcher *w, gfn_t start,
-					gfn_t end)
+static struct kmx_pagetrack_watch *kmx_pagetrack_find(struct kmx_pagetrack_hub *hub,
+						      struct kmx_pagetrack_watcher *w, gfn_t start,
+						      gfn_t end)
 {
-	struct kmx_pt_watch *watch;
+	struct kmx_pagetrack_watch *watch;
 
 	list_for_each_entry(watch, &hub->watches, node)
 		if (watch->w == w && watch->start == start && watch->end == end)
@@ -656,13 +656,13 @@ static struct kmx_pt_watch *kmx_pt_find(struct kmx_pt_hub *hub,
  * until the watch is in the list: a deletion of it waits for that, and its
  * track_remove_region then finds the watch.
  */
-static long kmx_pt_add(struct kmx_pt_watcher *w, gfn_t start, gfn_t end)
+static long kmx_pagetrack_add(struct kmx_pagetrack_watcher *w, gfn_t start, gfn_t end)
 {
 	struct kmx_vm *vm = w->vm;
-	struct kmx_pt_hub *hub = &vm->pt;
+	struct kmx_pagetrack_hub *hub = &vm->pt;
 	struct kvm_memory_slot *slot;
-	struct kmx_pt_watch *watch;
-	struct kmx_pt_set *set;
+	struct kmx_pagetrack_watch *watch;
+	struct kmx_pagetrack_set *set;
 	long r;
 
 	slot = gfn_to_memslot(vm->kvm, start);
@@ -680,27 +680,27 @@ static long kmx_pt_add(struct kmx_pt_watcher *w, gfn_t start, gfn_t end)
 
 	mutex_lock(&hub->lock);
 	r = -EEXIST;
-	if (kmx_pt_find(hub, w, start, end))
+	if (kmx_pagetrack_find(hub, w, start, end))
 		goto out_free;
 	r = -ENOSPC;
-	if (hub->nr_watches >= KMX_PT_MAX_WATCHES)
+	if (hub->nr_watches >= KMX_PAGETRACK_MAX_WATCHES)
 		goto out_free;
-	r = kmx_pt_ref(vm, start, end);
+	r = kmx_pagetrack_ref(vm, start, end);
 	if (r)
 		goto out_free;
 	list_add_tail(&watch->node, &hub->watches);
 	hub->nr_watches++;
-	set = kmx_pt_build(hub, GFP_KERNEL_ACCOUNT);
+	set = kmx_pagetrack_build(hub, GFP_KERNEL_ACCOUNT);
 	if (!set) {
 		list_del(&watch->node);
 		hub->nr_watches--;
-		kmx_pt_unref(vm, start, end, true);
+		kmx_pagetrack_unref(vm, start, end, true);
 		r = -ENOMEM;
 		goto out_free;
 	}
-	kmx_pt_publish(hub, set);
+	kmx_pagetrack_publish(hub, set);
 	w->nr_watches++;
-	kmx_stat_add(vm, KMX_STAT_PT_WATCHES, 1);
+	kmx_stat_add(vm, KMX_STAT_PAGETRACK_WATCHES, 1);
 	mutex_unlock(&hub->lock);
 	return 0;
 
@@ -711,7 +711,7 @@ out_free:
 }
 
 /**
- * kmx_pt_watch() - KMX_WATCH: watch guest writes to a gpa range
+ * kmx_pagetrack_watch() - KMX_WATCH: watch guest writes to a gpa range
  * @w: the handle's watcher
  * @uarg: struct kmx_watch from userspace
  *
@@ -720,18 +720,18 @@ out_free:
  * Return: 0, or -EINVAL (bad size, flags, alignment or length, or a range
  * that leaves its memslot), -E2BIG, -EFAULT, -ENOENT (no memslot at @gpa),
  * -EEXIST (this handle watches exactly this range already), -ENOSPC (the
- * VM has KMX_PT_MAX_WATCHES watches), -ESRCH (the caller is not in the
+ * VM has KMX_PAGETRACK_MAX_WATCHES watches), -ESRCH (the caller is not in the
  * VM's process), -EINTR or -ENOMEM.
  */
-long kmx_pt_watch(struct kmx_pt_watcher *w, const struct kmx_watch __user *uarg)
+long kmx_pagetrack_watch(struct kmx_pagetrack_watcher *w, const struct kmx_watch __user *uarg)
 {
 	struct kmx_vm *vm = w->vm;
-	struct kmx_pt_hub *hub = &vm->pt;
+	struct kmx_pagetrack_hub *hub = &vm->pt;
 	gfn_t start, end;
 	long r;
 	int idx;
 
-	r = kmx_pt_get_range(uarg, &start, &end);
+	r = kmx_pagetrack_get_range(uarg, &start, &end);
 	if (r)
 		return r;
 	/* The page-track API works only from the VM's own process. */
@@ -740,24 +740,24 @@ long kmx_pt_watch(struct kmx_pt_watcher *w, const struct kmx_watch __user *uarg)
 
 	mutex_lock(&hub->reg_lock);
 	if (!hub->node) {
-		r = kmx_pt_register(vm);
+		r = kmx_pagetrack_register(vm);
 		if (r)
 			goto out;
 	}
 	idx = srcu_read_lock(&vm->kvm->srcu);
-	r = kmx_pt_add(w, start, end);
+	r = kmx_pagetrack_add(w, start, end);
 	srcu_read_unlock(&vm->kvm->srcu, idx);
 	if (r)
-		kmx_pt_maybe_unregister(vm);
+		kmx_pagetrack_maybe_unregister(vm);
 out:
 	mutex_unlock(&hub->reg_lock);
-	trace_kmx_pt_watch(vm->owner_pid, KMX_PT_OP_WATCH, gfn_to_gpa(start),
-			   gfn_to_gpa(end - start), r);
+	trace_kmx_pagetrack_watch(vm->owner_pid, KMX_PAGETRACK_OP_WATCH, gfn_to_gpa(start),
+				  gfn_to_gpa(end - start), r);
 	return r;
 }
 
 /**
- * kmx_pt_unwatch() - KMX_UNWATCH: stop watching a range
+ * kmx_pagetrack_unwatch() - KMX_UNWATCH: stop watching a range
  * @w: the handle's watcher
  * @uarg: struct kmx_watch from userspace: exactly a range @w watches
  *
@@ -766,35 +766,35 @@ out:
  * Return: 0, or -EINVAL, -E2BIG, -EFAULT, or -ENOENT (@w does not watch
  * this range, or no longer: its memslot was deleted).
  */
-long kmx_pt_unwatch(struct kmx_pt_watcher *w, const struct kmx_watch __user *uarg)
+long kmx_pagetrack_unwatch(struct kmx_pagetrack_watcher *w, const struct kmx_watch __user *uarg)
 {
 	struct kmx_vm *vm = w->vm;
-	struct kmx_pt_hub *hub = &vm->pt;
-	struct kmx_pt_watch *watch;
+	struct kmx_pagetrack_hub *hub = &vm->pt;
+	struct kmx_pagetrack_watch *watch;
 	gfn_t start, end;
 	long r;
 
-	r = kmx_pt_get_range(uarg, &start, &end);
+	r = kmx_pagetrack_get_range(uarg, &start, &end);
 	if (r)
 		return r;
 
 	mutex_lock(&hub->reg_lock);
 	mutex_lock(&hub->lock);
-	watch = kmx_pt_find(hub, w, start, end);
+	watch = kmx_pagetrack_find(hub, w, start, end);
 	if (watch) {
-		kmx_pt_unref(vm, start, end, true);
+		kmx_pagetrack_unref(vm, start, end, true);
 		list_del(&watch->node);
 		hub->nr_watches--;
 		w->nr_watches--;
 		kfree(watch);
-		kmx_pt_republish(hub);
-		kmx_stat_add(vm, KMX_STAT_PT_WATCHES, -1);
+		kmx_pagetrack_republish(hub);
+		kmx_stat_add(vm, KMX_STAT_PAGETRACK_WATCHES, -1);
 	}
 	mutex_unlock(&hub->lock);
 	r = watch ? 0 : -ENOENT;
-	kmx_pt_maybe_unregister(vm);
+	kmx_pagetrack_maybe_unregister(vm);
 	mutex_unlock(&hub->reg_lock);
-	trace_kmx_pt_watch(vm->owner_pid, KMX_PT_OP_UNWATCH, gfn_to_gpa(start),
-			   gfn_to_gpa(end - start), r);
+	trace_kmx_pagetrack_watch(vm->owner_pid, KMX_PAGETRACK_OP_UNWATCH, gfn_to_gpa(start),
+				  gfn_to_gpa(end - start), r);
 	return r;
 }

@@ -16,15 +16,15 @@
 #include <uapi/linux/kvm_mmu_ext.h>
 
 struct kmx_vm;
-struct kmx_pt_set;
-struct kmx_pt_node;
+struct kmx_pagetrack_set;
+struct kmx_pagetrack_node;
 struct poll_table_struct;
 
 /* At most this many watches per VM, over all its handles. */
-#define KMX_PT_MAX_WATCHES	4096
+#define KMX_PAGETRACK_MAX_WATCHES	4096
 
 /**
- * struct kmx_pt_ring - the event ring of one watcher
+ * struct kmx_pagetrack_ring - the event ring of one watcher
  * @lock:	protects everything below but @read_lock and @wq; taken by
  *		the notifier, so never held across anything that sleeps
  * @read_lock:	serialises readers
@@ -37,7 +37,7 @@ struct poll_table_struct;
  * @lost_seq:	sequence number of the first of them
  * @wq:		readers and pollers
  */
-struct kmx_pt_ring {
+struct kmx_pagetrack_ring {
 	spinlock_t lock;	/* see above */
 	struct mutex read_lock;	/* serialises readers */
 	struct kmx_event *rec;
@@ -51,7 +51,7 @@ struct kmx_pt_ring {
 };
 
 /**
- * struct kmx_pt_watcher - one handle, seen as a page-track watcher
+ * struct kmx_pagetrack_watcher - one handle, seen as a page-track watcher
  * @vm:		its VM
  * @ring:	its events
  * @nr_watches:	its watches, under the hub's lock
@@ -62,9 +62,9 @@ struct kmx_pt_ring {
  *		that follows uses
  * @rcu:	frees it once the notifier can no longer be delivering to it
  */
-struct kmx_pt_watcher {
+struct kmx_pagetrack_watcher {
 	struct kmx_vm *vm;
-	struct kmx_pt_ring ring;
+	struct kmx_pagetrack_ring ring;
 	unsigned int nr_watches;
 	unsigned int sweep;
 	struct list_head sweep_node;
@@ -73,12 +73,12 @@ struct kmx_pt_watcher {
 };
 
 /**
- * struct kmx_pt_hub - the page-track state of one VM
+ * struct kmx_pagetrack_hub - the page-track state of one VM
  * @reg_lock:	serialises registering and unregistering the notifier;
  *		taken before @lock, never by the notifier
  * @lock:	protects @watches, @nr_watches and @refs, and publishes @set
  * @node:	the registered notifier, or NULL
- * @watches:	every struct kmx_pt_watch of the VM
+ * @watches:	every struct kmx_pagetrack_watch of the VM
  * @nr_watches:	their number
  * @refs:	gfn -> number of watches covering it (xa_mk_value); a gfn is
  *		write-tracked in KVM exactly while it is here
@@ -86,40 +86,40 @@ struct kmx_pt_watcher {
  * @unreg_work:	unregisters the notifier when a memslot deletion dropped
  *		the last watch (the notifier cannot unregister itself)
  */
-struct kmx_pt_hub {
+struct kmx_pagetrack_hub {
 	struct mutex reg_lock;	/* see above */
 	struct mutex lock;	/* see above */
-	struct kmx_pt_node *node;
+	struct kmx_pagetrack_node *node;
 	struct list_head watches;
 	unsigned int nr_watches;
 	struct xarray refs;
-	struct kmx_pt_set __rcu *set;
+	struct kmx_pagetrack_set __rcu *set;
 	struct work_struct unreg_work;
 };
 
-void kmx_pt_hub_init(struct kmx_pt_hub *hub);
-void kmx_pt_hub_destroy(struct kmx_pt_hub *hub);
-int kmx_pt_watcher_init(struct kmx_pt_watcher *w, struct kmx_vm *vm);
-void kmx_pt_watcher_release(struct kmx_pt_watcher *w);
-long kmx_pt_watch(struct kmx_pt_watcher *w, const struct kmx_watch __user *uarg);
-long kmx_pt_unwatch(struct kmx_pt_watcher *w, const struct kmx_watch __user *uarg);
-long kmx_pt_set_ring(struct kmx_pt_watcher *w, const struct kmx_ring __user *uarg);
-ssize_t kmx_pt_read(struct kmx_pt_watcher *w, char __user *buf, size_t count,
-		    bool nonblock);
-__poll_t kmx_pt_poll(struct kmx_pt_watcher *w, struct file *file,
-		     struct poll_table_struct *pt);
+void kmx_pagetrack_hub_init(struct kmx_pagetrack_hub *hub);
+void kmx_pagetrack_hub_destroy(struct kmx_pagetrack_hub *hub);
+int kmx_pagetrack_watcher_init(struct kmx_pagetrack_watcher *w, struct kmx_vm *vm);
+void kmx_pagetrack_watcher_release(struct kmx_pagetrack_watcher *w);
+long kmx_pagetrack_watch(struct kmx_pagetrack_watcher *w, const struct kmx_watch __user *uarg);
+long kmx_pagetrack_unwatch(struct kmx_pagetrack_watcher *w, const struct kmx_watch __user *uarg);
+long kmx_pagetrack_set_ring(struct kmx_pagetrack_watcher *w, const struct kmx_ring __user *uarg);
+ssize_t kmx_pagetrack_read(struct kmx_pagetrack_watcher *w, char __user *buf, size_t count,
+			   bool nonblock);
+__poll_t kmx_pagetrack_poll(struct kmx_pagetrack_watcher *w, struct file *file,
+			    struct poll_table_struct *pt);
 
 #ifdef KVM_MMU_EXT_DEBUG
-void kmx_pt_debugfs_init(void);
+void kmx_pagetrack_debugfs_init(void);
 #else
-static inline void kmx_pt_debugfs_init(void)
+static inline void kmx_pagetrack_debugfs_init(void)
 {
 }
 #endif
 
 /* ring.c, for the hub */
-int kmx_pt_ring_init(struct kmx_pt_ring *ring, u32 nr_records);
-void kmx_pt_ring_free(struct kmx_pt_ring *ring);
-bool kmx_pt_ring_push(struct kmx_pt_ring *ring, const struct kmx_event *ev);
+int kmx_pagetrack_ring_init(struct kmx_pagetrack_ring *ring, u32 nr_records);
+void kmx_pagetrack_ring_free(struct kmx_pagetrack_ring *ring);
+bool kmx_pagetrack_ring_push(struct kmx_pagetrack_ring *ring, const struct kmx_event *ev);
 
 #endif /* _KVM_MMU_EXT_PAGETRACK_H */

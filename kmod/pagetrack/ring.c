@@ -18,13 +18,13 @@
 #include "pagetrack/pagetrack.h"
 
 /**
- * kmx_pt_ring_init() - set up an empty ring
+ * kmx_pagetrack_ring_init() - set up an empty ring
  * @ring: the ring
  * @nr_records: its capacity, a power of two
  *
  * Return: 0 or -ENOMEM.
  */
-int kmx_pt_ring_init(struct kmx_pt_ring *ring, u32 nr_records)
+int kmx_pagetrack_ring_init(struct kmx_pagetrack_ring *ring, u32 nr_records)
 {
 	spin_lock_init(&ring->lock);
 	mutex_init(&ring->read_lock);
@@ -37,26 +37,26 @@ int kmx_pt_ring_init(struct kmx_pt_ring *ring, u32 nr_records)
 }
 
 /**
- * kmx_pt_ring_free() - free the records of a ring
+ * kmx_pagetrack_ring_free() - free the records of a ring
  * @ring: the ring; nothing may produce into it any more
  */
-void kmx_pt_ring_free(struct kmx_pt_ring *ring)
+void kmx_pagetrack_ring_free(struct kmx_pagetrack_ring *ring)
 {
 	kvfree(ring->rec);
 }
 
-static u64 kmx_pt_ring_used(const struct kmx_pt_ring *ring)
+static u64 kmx_pagetrack_ring_used(const struct kmx_pagetrack_ring *ring)
 {
 	return ring->head - ring->tail;
 }
 
 /* Turn the lost events into a DROPPED record, if there is room. */
-static void kmx_pt_ring_flush_lost(struct kmx_pt_ring *ring)
+static void kmx_pagetrack_ring_flush_lost(struct kmx_pagetrack_ring *ring)
 {
 	struct kmx_event *r;
 
 	lockdep_assert_held(&ring->lock);
-	if (!ring->lost || kmx_pt_ring_used(ring) > ring->mask)
+	if (!ring->lost || kmx_pagetrack_ring_used(ring) > ring->mask)
 		return;
 	r = &ring->rec[ring->head & ring->mask];
 	memset(r, 0, sizeof(*r));
@@ -69,20 +69,20 @@ static void kmx_pt_ring_flush_lost(struct kmx_pt_ring *ring)
 }
 
 /**
- * kmx_pt_ring_push() - queue an event, or count it lost
+ * kmx_pagetrack_ring_push() - queue an event, or count it lost
  * @ring: the ring
  * @ev: the event; its @seq is assigned here
  *
  * Context: any context that may take a spinlock.
  * Return: true if the event went into the ring, false if it was lost.
  */
-bool kmx_pt_ring_push(struct kmx_pt_ring *ring, const struct kmx_event *ev)
+bool kmx_pagetrack_ring_push(struct kmx_pagetrack_ring *ring, const struct kmx_event *ev)
 {
 	bool stored = false;
 
 	spin_lock(&ring->lock);
-	kmx_pt_ring_flush_lost(ring);
-	if (!ring->lost && kmx_pt_ring_used(ring) <= ring->mask) {
+	kmx_pagetrack_ring_flush_lost(ring);
+	if (!ring->lost && kmx_pagetrack_ring_used(ring) <= ring->mask) {
 		struct kmx_event *r = &ring->rec[ring->head & ring->mask];
 
 		*r = *ev;
@@ -101,18 +101,18 @@ bool kmx_pt_ring_push(struct kmx_pt_ring *ring, const struct kmx_event *ev)
 	return stored;
 }
 
-static bool kmx_pt_ring_readable(struct kmx_pt_ring *ring)
+static bool kmx_pagetrack_ring_readable(struct kmx_pagetrack_ring *ring)
 {
 	bool r;
 
 	spin_lock(&ring->lock);
-	r = kmx_pt_ring_used(ring) || ring->lost;
+	r = kmx_pagetrack_ring_used(ring) || ring->lost;
 	spin_unlock(&ring->lock);
 	return r;
 }
 
 /**
- * kmx_pt_read() - read() of a handle: take whole event records
+ * kmx_pagetrack_read() - read() of a handle: take whole event records
  * @w: the handle's watcher
  * @buf: the user buffer
  * @count: its size; at least one record
@@ -124,10 +124,10 @@ static bool kmx_pt_ring_readable(struct kmx_pt_ring *ring)
  * Return: the bytes read, a multiple of sizeof(struct kmx_event), or
  * -EINVAL, -EAGAIN, -EFAULT or -ERESTARTSYS.
  */
-ssize_t kmx_pt_read(struct kmx_pt_watcher *w, char __user *buf, size_t count,
-		    bool nonblock)
+ssize_t kmx_pagetrack_read(struct kmx_pagetrack_watcher *w, char __user *buf, size_t count,
+			   bool nonblock)
 {
-	struct kmx_pt_ring *ring = &w->ring;
+	struct kmx_pagetrack_ring *ring = &w->ring;
 	size_t n = count / sizeof(struct kmx_event);
 	u64 tail, i, k;
 	ssize_t r;
@@ -136,19 +136,19 @@ ssize_t kmx_pt_read(struct kmx_pt_watcher *w, char __user *buf, size_t count,
 		return -EINVAL;
 	if (mutex_lock_interruptible(&ring->read_lock))
 		return -ERESTARTSYS;
-	while (!kmx_pt_ring_readable(ring)) {
+	while (!kmx_pagetrack_ring_readable(ring)) {
 		r = -EAGAIN;
 		if (nonblock)
 			goto out;
-		r = wait_event_interruptible(ring->wq, kmx_pt_ring_readable(ring));
+		r = wait_event_interruptible(ring->wq, kmx_pagetrack_ring_readable(ring));
 		if (r)
 			goto out;
 	}
 
 	spin_lock(&ring->lock);
-	kmx_pt_ring_flush_lost(ring);
+	kmx_pagetrack_ring_flush_lost(ring);
 	tail = ring->tail;
-	k = min_t(u64, kmx_pt_ring_used(ring), n);
+	k = min_t(u64, kmx_pagetrack_ring_used(ring), n);
 	spin_unlock(&ring->lock);
 
 	/* Producers write only at head: [tail, tail + k) is stable. */
@@ -168,22 +168,22 @@ out:
 }
 
 /**
- * kmx_pt_poll() - poll() of a handle
+ * kmx_pagetrack_poll() - poll() of a handle
  * @w: the handle's watcher
  * @file: the handle
  * @pt: the poll table
  *
  * Return: EPOLLIN | EPOLLRDNORM when a read() would not block.
  */
-__poll_t kmx_pt_poll(struct kmx_pt_watcher *w, struct file *file,
-		     struct poll_table_struct *pt)
+__poll_t kmx_pagetrack_poll(struct kmx_pagetrack_watcher *w, struct file *file,
+			    struct poll_table_struct *pt)
 {
 	poll_wait(file, &w->ring.wq, pt);
-	return kmx_pt_ring_readable(&w->ring) ? EPOLLIN | EPOLLRDNORM : 0;
+	return kmx_pagetrack_ring_readable(&w->ring) ? EPOLLIN | EPOLLRDNORM : 0;
 }
 
 /**
- * kmx_pt_set_ring() - KMX_SET_RING: resize a handle's event ring
+ * kmx_pagetrack_set_ring() - KMX_SET_RING: resize a handle's event ring
  * @w: the handle's watcher
  * @uarg: struct kmx_ring from userspace
  *
@@ -191,9 +191,9 @@ __poll_t kmx_pt_poll(struct kmx_pt_watcher *w, struct file *file,
  * -EFAULT, -EBUSY (the handle watches a range, has unread events, or a
  * read() is in progress on it) or -ENOMEM.
  */
-long kmx_pt_set_ring(struct kmx_pt_watcher *w, const struct kmx_ring __user *uarg)
+long kmx_pagetrack_set_ring(struct kmx_pagetrack_watcher *w, const struct kmx_ring __user *uarg)
 {
-	struct kmx_pt_ring *ring = &w->ring;
+	struct kmx_pagetrack_ring *ring = &w->ring;
 	struct kmx_event *rec, *old;
 	struct kmx_ring a;
 	long r;
@@ -223,7 +223,7 @@ long kmx_pt_set_ring(struct kmx_pt_watcher *w, const struct kmx_ring __user *uar
 	}
 	spin_lock(&ring->lock);
 	r = -EBUSY;
-	if (!w->nr_watches && !kmx_pt_ring_used(ring) && !ring->lost) {
+	if (!w->nr_watches && !kmx_pagetrack_ring_used(ring) && !ring->lost) {
 		old = ring->rec;
 		ring->rec = rec;
 		ring->mask = a.nr_records - 1;
