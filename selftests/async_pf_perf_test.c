@@ -67,8 +67,9 @@ int main(void)
 	const char *bad = NULL;
 
 	ksft_print_header();
+	/* The FULL build, on a KVM with patches/: a STOCK module skips. */
+	TEST_REQUIRE(kmx_have_hooks());
 	ksft_set_plan(1);
-	TEST_ASSERT(kmx_have_hooks(), "needs the FULL build");
 
 	for (i = 0; i < nr; i++) {
 		for (p = 0; p < ARRAY_SIZE(policy_names); p++) {
