@@ -125,6 +125,12 @@ expect_fail "build_probes_kvm unpatched" \
 	'^kvm-mmu-ext: .*: patches/0001-.*\.patch is not applied' \
 	bash -c "make --no-print-directory KVM_SRC='$KMX_KSRC' module 2>&1"
 step "build selftests" bash scripts/build-selftests.sh
+# Every selftest answers -h with its contract and options, on the host.
+nohelp=
+for t in "$KMX_BUILD"/selftests/kmx/*_test; do
+	"$t" -h 2>/dev/null | grep -q "^usage: " || nohelp+=" ${t##*/}"
+done
+tap "${nohelp:+not }ok build_selftests_help${nohelp:+ # no -h:$nohelp}"
 step "build tools" make --no-print-directory tools
 step "dkms_build stock" bash scripts/dkms.sh build
 kut_why=$(bash scripts/kut-build.sh 2>"$logs/kut-build.log")

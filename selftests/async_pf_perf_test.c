@@ -55,7 +55,7 @@ static int median3(const struct kmx_apf_result *r)
 	return 2;
 }
 
-int main(void)
+int main(int argc, char *argv[])
 {
 	static const __u32 all_delays[] = { 100, 1000, 4000, 16000, 64000 };
 	static const __u32 quick_delays[] = { 1000 };
@@ -66,6 +66,8 @@ int main(void)
 	unsigned int p;
 	const char *bad = NULL;
 
+	kmx_parse_args(argc, argv, "m:b",
+		       "async_pf_perf_test - what async page faults buy the guest, per policy and per delay, in the current MMU mode, in one VM boot");
 	ksft_print_header();
 	/* The FULL build, on a KVM with patches/: a STOCK module skips. */
 	TEST_REQUIRE(kmx_have_hooks());

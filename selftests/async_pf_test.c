@@ -230,7 +230,7 @@ static void run_drop_ready(const char *mode)
 				      r.m_lost, r.g.still_waiting);
 }
 
-int main(void)
+int main(int argc, char *argv[])
 {
 	const char *mode = kmx_mode();
 	struct kmx_apf_cfg cfg = {
@@ -241,6 +241,8 @@ int main(void)
 	};
 	bool debug;
 
+	kmx_parse_args(argc, argv, "m:",
+		       "async_pf_test - x86 async page faults on delayed memory, audited");
 	ksft_print_header();
 	/* The FULL build, on a KVM with patches/: a STOCK module skips. */
 	TEST_REQUIRE(kmx_have_hooks());

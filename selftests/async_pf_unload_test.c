@@ -140,7 +140,7 @@ static void unload_when_idle(void)
 	}
 }
 
-int main(void)
+int main(int argc, char *argv[])
 {
 	struct kmx_apf_cfg cfg = {
 		.policy = KMX_APF_POLICY_THRESHOLD,
@@ -156,6 +156,8 @@ int main(void)
 	int reloads = 0;
 	pthread_t t;
 
+	kmx_parse_args(argc, argv, "m:M:a:",
+		       "async_pf_unload_test - the module is unloaded and loaded again while a guest takes async page faults under the threshold policy");
 	ksft_print_header();
 	ksft_set_plan(2);
 	snprintf(name, sizeof(name), "async_pf_unload_test %s", mode);

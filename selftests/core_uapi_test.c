@@ -413,13 +413,15 @@ static void test_debug_knobs(void)
 	}
 }
 
-int main(void)
+int main(int argc, char *argv[])
 {
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
 	int dev;
 
 	mode = kmx_mode();
+	kmx_parse_args(argc, argv, "m:",
+		       "core_uapi_test: every bad input to /dev/kvm-mmu-ext and to a per-VM handle gets its documented errno, never a WARN or an oops (the runner scans dmesg after the test), and the good paths work.");
 	ksft_print_header();
 	TEST_ASSERT(kmx_module_visible(), "kvm-mmu-ext is not loaded");
 	have_hooks = kmx_have_hooks();

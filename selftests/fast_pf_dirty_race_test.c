@@ -204,7 +204,7 @@ static struct result run(u32 scheme)
 	return r;
 }
 
-int main(void)
+int main(int argc, char *argv[])
 {
 	const char *mode = kmx_mode();
 	bool debug = kmx_debug_build();
@@ -212,6 +212,8 @@ int main(void)
 	struct result r;
 	int i, attempt;
 
+	kmx_parse_args(argc, argv, "m:",
+		       "fast_pf_dirty_race_test: the fast page fault against the dirty-log harvest.");
 	ksft_print_header();
 	/* The FULL build, on a KVM with patches/: a STOCK module skips. */
 	TEST_REQUIRE(kmx_have_hooks());

@@ -283,7 +283,7 @@ static void report_control(const char *mode, bool debug, struct kvm_vm *b)
 				      name);
 }
 
-int main(void)
+int main(int argc, char *argv[])
 {
 	const char *mode = kmx_mode();
 	bool debug = kmx_debug_build();
@@ -297,6 +297,8 @@ int main(void)
 	char name[96];
 	int h, i, round;
 
+	kmx_parse_args(argc, argv, "m:",
+		       "fast_pf_lock_bits_test: the lock schemes never leave a lock bit behind.");
 	ksft_print_header();
 	/* The FULL build, on a KVM with patches/: a STOCK module skips. */
 	TEST_REQUIRE(kmx_have_hooks());

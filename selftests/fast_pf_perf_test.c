@@ -264,13 +264,15 @@ static void report(const char *mode, int s, struct result (*res)[KMX_NR_FASTPF_S
 	printf("}}\n");
 }
 
-int main(void)
+int main(int argc, char *argv[])
 {
 	static struct result res[MAX_ROUNDS][KMX_NR_FASTPF_SCHEMES];
 	const char *mode = kmx_mode(), *bench = getenv("KMX_BENCH");
 	bool ok = true, is_bench = bench && *bench == '1';
 	int i, r, rounds = is_bench ? MAX_ROUNDS : 1;
 
+	kmx_parse_args(argc, argv, "m:b",
+		       "fast_pf_perf_test: what each fast page fault scheme costs against \"off\" (KVM's own behaviour), in the current MMU mode, in one VM boot.");
 	ksft_print_header();
 	/* The FULL build, on a KVM with patches/: a STOCK module skips. */
 	TEST_REQUIRE(kmx_have_hooks());

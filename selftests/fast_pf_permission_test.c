@@ -305,7 +305,7 @@ static void report_control(const char *mode, bool smap)
 		ksft_test_result_fail("%s: the broken variant went unnoticed\n", name);
 }
 
-int main(void)
+int main(int argc, char *argv[])
 {
 	const char *mode = kmx_mode();
 	bool smap = kvm_cpu_has(X86_FEATURE_SMAP);
@@ -313,6 +313,8 @@ int main(void)
 	char name[128];
 	int i;
 
+	kmx_parse_args(argc, argv, "m:",
+		       "fast_pf_permission_test: the fast page fault never hides a page fault that stock KVM would deliver to the guest.");
 	ksft_print_header();
 	/* The FULL build, on a KVM with patches/: a STOCK module skips. */
 	TEST_REQUIRE(kmx_have_hooks());

@@ -330,7 +330,7 @@ static void race_control(const char *mode, const char *variant, bool ident,
 		ksft_test_result_fail("%s: the broken variant went unnoticed\n", name);
 }
 
-int main(void)
+int main(int argc, char *argv[])
 {
 	const char *mode = kmx_mode();
 	bool debug = kmx_debug_build();
@@ -339,6 +339,8 @@ int main(void)
 	bool stale;
 	int i;
 
+	kmx_parse_args(argc, argv, "m:",
+		       "fast_pf_pt_alias_test: the fast page fault must never make writable an spte that protects a shadowed guest page table (shadow mode only).");
 	ksft_print_header();
 	/* The FULL build, on a KVM with patches/: a STOCK module skips. */
 	TEST_REQUIRE(kmx_have_hooks());

@@ -195,7 +195,7 @@ static void *vcpu_thread(void *arg)
 	}
 }
 
-int main(void)
+int main(int argc, char *argv[])
 {
 	struct watcher w[NR_WATCHERS] = {};
 	u64 emulated[NR_VCPUS], writes = 0, dropped = 0;
@@ -203,6 +203,8 @@ int main(void)
 	char stats[64];
 	int i;
 
+	kmx_parse_args(argc, argv, "m:",
+		       "pagetrack_churn_test: watchers watch and unwatch random overlapping ranges while two vCPUs keep writing to every page, and at the end nothing leaked and every event is accounted for.");
 	ksft_print_header();
 	ksft_set_plan(1);
 	TEST_ASSERT(kmx_module_visible(), "kvm-mmu-ext is not loaded");

@@ -79,7 +79,7 @@ static void measure(struct kvm_vcpu *vcpu, int h0, const char *stats,
 	*notify_ns = (double)(kmx_stat(stats, "pagetrack_notify_ns") - notify0) / w;
 }
 
-int main(void)
+int main(int argc, char *argv[])
 {
 	static const int points[] = { 1, 16, 256, MAX_N };
 	const char *mode = kmx_mode(), *bench = getenv("KMX_BENCH");
@@ -91,6 +91,8 @@ int main(void)
 	char stats[64];
 	u64 w;
 
+	kmx_parse_args(argc, argv, "m:b",
+		       "pagetrack_perf_test: the cost of an emulated guest write against the number of watched ranges and handles, for the hub's RCU segment lookup and, in debug builds, for the list-plus-mutex baseline (pagetrack_naive).");
 	ksft_print_header();
 	ksft_set_plan(1);
 	TEST_ASSERT(kmx_module_visible(), "kvm-mmu-ext is not loaded");

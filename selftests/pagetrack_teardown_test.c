@@ -267,8 +267,10 @@ static void case_kill(void)
 		TEST_ASSERT_EQ(kmx_stat("stats", "vms_destroyed"), destroyed + 1);
 }
 
-int main(void)
+int main(int argc, char *argv[])
 {
+	kmx_parse_args(argc, argv, "m:",
+		       "pagetrack_teardown_test: watches active while things go away.");
 	ksft_print_header();
 	ksft_set_plan(1);
 	TEST_ASSERT(kmx_module_visible(), "kvm-mmu-ext is not loaded");

@@ -111,7 +111,7 @@ static void check_events(const char *name, int h, const struct want *want, int n
 	}
 }
 
-int main(void)
+int main(int argc, char *argv[])
 {
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
@@ -119,6 +119,8 @@ int main(void)
 	char stats[64];
 	int a, b, ep;
 
+	kmx_parse_args(argc, argv, "m:",
+		       "pagetrack_watch_test: the guest runs a script of writes to watched and unwatched pages, and each handle reads exactly the events it is due, in order, with the right bytes, vCPU and sequence numbers.");
 	ksft_print_header();
 	ksft_set_plan(1);
 	TEST_ASSERT(kmx_module_visible(), "kvm-mmu-ext is not loaded");

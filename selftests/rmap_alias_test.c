@@ -88,7 +88,7 @@ static int run_bounded(struct kvm_vcpu *vcpu)
 	return r;
 }
 
-int main(void)
+int main(int argc, char *argv[])
 {
 	struct kmx_policy pol = { .size = sizeof(pol), .flags = KMX_POLICY_FASTPF,
 				  .fastpf_scheme = KMX_FASTPF_SCHEME_OFF };
@@ -101,6 +101,8 @@ int main(void)
 	u64 *mem;
 	int h;
 
+	kmx_parse_args(argc, argv, "m:",
+		       "rmap_alias_test: a lockless rmap unmap that clears an spte inside mmu_set_spte() never leaves a present spte that no rmap chain holds.");
 	ksft_print_header();
 	ksft_set_plan(1);
 	snprintf(name, sizeof(name), "rmap_alias_test %s", mode);

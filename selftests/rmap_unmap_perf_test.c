@@ -221,7 +221,7 @@ static int cmp_lock(const void *a, const void *b)
 	return (x->lock_us > y->lock_us) - (x->lock_us < y->lock_us);
 }
 
-int main(void)
+int main(int argc, char *argv[])
 {
 	const char *mode = kmx_mode(), *bench = getenv("KMX_BENCH");
 	bool full = bench && *bench == '1';
@@ -232,6 +232,8 @@ int main(void)
 	struct result r[2][3], *m[2];
 	const char *bad = NULL;
 
+	kmx_parse_args(argc, argv, "m:b",
+		       "rmap_unmap_perf_test: how long deleting a big memslot holds mmu_lock, and what that costs a vCPU faulting on another slot, with KVM's own zap against the module's lockless unmap (KVM_X86_QUIRK_SLOT_ZAP_ALL off).");
 	ksft_print_header();
 	/* The FULL build, on a KVM with patches/: a STOCK module skips. */
 	TEST_REQUIRE(kmx_have_hooks());

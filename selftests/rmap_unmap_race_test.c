@@ -608,7 +608,7 @@ static bool want(const char *variant)
 	return false;
 }
 
-int main(void)
+int main(int argc, char *argv[])
 {
 	static const char * const variants[] = {
 		"kvm", "quirk-on", "quirk-off", "skip-chains", "being_unmapped-nolock",
@@ -618,6 +618,8 @@ int main(void)
 	struct result r;
 	int i, plan = 0;
 
+	kmx_parse_args(argc, argv, "m:v:",
+		       "rmap_unmap_race_test: slot A is deleted and re-created in a loop while vCPUs read and write it and a third thread zaps its backing with madvise(MADV_DONTNEED), and the guest never sees a stale translation.");
 	ksft_print_header();
 	hooks = kmx_have_hooks();
 	if (!strcmp(mode, "tdp")) {

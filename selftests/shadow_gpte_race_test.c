@@ -339,7 +339,7 @@ static struct result run(const char *variant)
 	return r;
 }
 
-int main(void)
+int main(int argc, char *argv[])
 {
 	static const char * const variants[] = { "wrong-level", "check-before-create" };
 	const char *mode = kmx_mode();
@@ -349,6 +349,8 @@ int main(void)
 	char name[128];
 	int i, attempt;
 
+	kmx_parse_args(argc, argv, "m:",
+		       "shadow_gpte_race_test: a gpte that the guest changes between KVM's guest walk and its fetch must not end up mapped (thread 002's race).");
 	ksft_print_header();
 	ksft_set_plan(1 + ARRAY_SIZE(variants));
 

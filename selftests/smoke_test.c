@@ -38,7 +38,7 @@ static void guest_code(void)
 	GUEST_DONE();
 }
 
-int main(void)
+int main(int argc, char *argv[])
 {
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
@@ -47,6 +47,8 @@ int main(void)
 	int h;
 	u64 i;
 
+	kmx_parse_args(argc, argv, "m:",
+		       "smoke_test: the module is loaded and visible, and a guest can write and read back its memory in the current MMU mode through an attached VM.");
 	ksft_print_header();
 	ksft_set_plan(1);
 

@@ -172,12 +172,14 @@ static void test_rmmod(void)
 	ksft_test_result(hooks_ran(before), "unload_race_test %s rmmod\n", mode);
 }
 
-int main(void)
+int main(int argc, char *argv[])
 {
 	struct kvm_vcpu *vcpus[NR_VCPUS];
 	pthread_t threads[NR_VCPUS], harvester;
 	int h, r, err, v;
 
+	kmx_parse_args(argc, argv, "m:M:a:",
+		       "unload_race_test: the module's hooks go away and come back while two vCPUs fault in a loop, and nothing splats and every guest finishes.");
 	ksft_print_header();
 	ksft_set_plan(3);
 	mode = kmx_mode();

@@ -18,6 +18,21 @@
  */
 const char *kmx_mode(void);
 
+/*
+ * The command line every test takes, in the style of the KVM selftests'
+ * getopt loops: -h prints @summary and the options in @optstring, which
+ * may hold any of "m:bv:M:a:"; each option sets the environment variable
+ * the test reads, so a runner can use either:
+ *	-m MODE		the mode to name in results (KMX_MODE)
+ *	-b		benchmark sizes (KMX_BENCH=1)
+ *	-v LIST		variants to run, comma-separated (KMX_RMAP_VARIANTS)
+ *	-M PATH		the module to unload and load again (KMX_MODULE)
+ *	-a ARGS		its arguments (KMX_MODULE_ARGS)
+ * A bad option prints the help and exits with KSFT_FAIL.
+ */
+void kmx_parse_args(int argc, char *argv[], const char *optstring,
+		    const char *summary);
+
 /* Whether kvm-mmu-ext is loaded and its debugfs directory is visible. */
 bool kmx_module_visible(void);
 

@@ -33,6 +33,61 @@ static bool param_enabled(const char *path, bool *val)
 	return true;
 }
 
+static const struct {
+	char opt;
+	const char *env, *value, *arg, *help;
+} kmx_options[] = {
+	{ 'm', "KMX_MODE", NULL, "MODE",
+	  "name this mode in results (default: KVM's, e.g. tdp)" },
+	{ 'b', "KMX_BENCH", "1", NULL, "benchmark sizes, as make bench runs" },
+	{ 'v', "KMX_RMAP_VARIANTS", NULL, "LIST",
+	  "run these variants, comma-separated" },
+	{ 'M', "KMX_MODULE", NULL, "PATH", "the module to unload and load again" },
+	{ 'a', "KMX_MODULE_ARGS", NULL, "ARGS", "its module arguments" },
+};
+
+static void kmx_help(const char *prog, const char *optstring,
+		     const char *summary)
+{
+	unsigned int i;
+
+	printf("usage: %s [-h]", prog);
+	for (i = 0; i < ARRAY_SIZE(kmx_options); i++)
+		if (strchr(optstring, kmx_options[i].opt))
+			printf(kmx_options[i].arg ? " [-%c %s]" : " [-%c]",
+			       kmx_options[i].opt, kmx_options[i].arg);
+	printf("\n\n%s\n\n  -h       print this help\n", summary);
+	for (i = 0; i < ARRAY_SIZE(kmx_options); i++)
+		if (strchr(optstring, kmx_options[i].opt))
+			printf("  -%c %-5s %s (%s)\n", kmx_options[i].opt,
+			       kmx_options[i].arg ?: "", kmx_options[i].help,
+			       kmx_options[i].env);
+}
+
+void kmx_parse_args(int argc, char *argv[], const char *optstring,
+		    const char *summary)
+{
+	char spec[32];
+	unsigned int i;
+	int c;
+
+	snprintf(spec, sizeof(spec), "h%s", optstring);
+	while ((c = getopt(argc, argv, spec)) != -1) {
+		for (i = 0; i < ARRAY_SIZE(kmx_options); i++)
+			if (c == kmx_options[i].opt && c != ':')
+				break;
+		if (c == 'h' || i == ARRAY_SIZE(kmx_options)) {
+			kmx_help(argv[0], optstring, summary);
+			exit(c == 'h' ? 0 : KSFT_FAIL);
+		}
+		setenv(kmx_options[i].env, kmx_options[i].value ?: optarg, 1);
+	}
+	if (optind < argc) {
+		kmx_help(argv[0], optstring, summary);
+		exit(KSFT_FAIL);
+	}
+}
+
 const char *kmx_mode(void)
 {
 	const char *forced = getenv("KMX_MODE");
