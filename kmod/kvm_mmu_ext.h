@@ -294,65 +294,9 @@ void kmx_debugfs_exit(void);
 void kmx_debugfs_show_stats(struct seq_file *m, const struct kmx_stats __percpu *st);
 int kmx_dev_init(void);
 void kmx_dev_exit(void);
-#ifdef KVM_MMU_EXT_FULL
-struct kvm_vcpu;
-struct kvm_mmu_ext_gpte_walk;
-struct kvm_page_fault;
-
-int kmx_fast_page_fault(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault);
-void kmx_fastpf_write_protect(u64 *sptep, bool pt_protect, int point);
-void kmx_fastpf_debugfs_init(void);
-int kmx_fastpf_scheme_ok(u32 scheme);
-void kmx_fastpf_scheme_get(u32 scheme);
-void kmx_fastpf_scheme_put(u32 scheme);
-#ifdef KVM_MMU_EXT_DEBUG
-struct kmx_vm;
-void kmx_fastpf_vm_debugfs_init(struct kmx_vm *vm);
-void kmx_apf_vm_debugfs_init(struct kmx_vm *vm);
-#endif
-
-int kmx_hooks_register(void);
-void kmx_hooks_unregister(void);
-bool kmx_gpte_fetch(struct kvm_vcpu *vcpu,
-		    const struct kvm_mmu_ext_gpte_walk *walk, int point,
-		    int level, bool changed, bool existed);
-void kmx_gpte_debugfs_init(void);
-struct kvm_memory_slot;
-bool kmx_rmap_flush_begin(struct kvm *kvm, struct kvm_memory_slot *slot,
-			  bool zap_all, atomic_t *walkers);
-void kmx_rmap_wait(struct kvm *kvm, u64 ns);
-void kmx_rmap_audit(struct kvm *kvm, struct kvm_memory_slot *slot);
-void kmx_rmap_debugfs_init(void);
-void kmx_rmap_debug_exit(void);
-struct kvm_async_pf;
-bool kmx_apf_setup(struct kvm_vcpu *vcpu, gpa_t cr2_or_gpa, gfn_t gfn);
-void kmx_apf_event(struct kvm_vcpu *vcpu, struct kvm_async_pf *work,
-		   int event);
-int kmx_apf_init(void);
-void kmx_apf_exit(void);
-#else
-static inline int kmx_hooks_register(void)
-{
-	pr_info("built without the KVM hook API: MMU hooks unavailable\n");
-	return 0;
-}
-
-static inline void kmx_hooks_unregister(void)
-{
-}
-
-static inline int kmx_fastpf_scheme_ok(u32 scheme)
-{
-	return 0;
-}
-
-static inline void kmx_fastpf_scheme_get(u32 scheme)
-{
-}
-
-static inline void kmx_fastpf_scheme_put(u32 scheme)
-{
-}
-#endif
+/* The features' own interfaces, for the core and the FULL build's glue. */
+#include "mmu/kmx_mmu.h"
+#include "asyncpf/apf.h"
+#include "full/hooks.h"
 
 #endif /* _KVM_MMU_EXT_H */

@@ -12,28 +12,9 @@
 
 #include "kvm_mmu_ext.h"
 #include "vm.h"
+#include "pagetrack/pagetrack.h"
 
-#define CREATE_TRACE_POINTS
 #include "trace.h"
-
-const char * const kmx_fastpf_scheme_names[KMX_FASTPF_NR] = {
-	[KMX_FASTPF_OFF]		= "off",
-	[KMX_FASTPF_MMU_WRITABLE]	= "mmu-writable",
-	[KMX_FASTPF_LOCK_BIT]		= "lock-bit",
-	[KMX_FASTPF_TWO_BIT]		= "two-bit",
-};
-
-/* The global defaults that a newly attached VM starts from. */
-struct kmx_policy_state kmx_default_policy = {
-	.fastpf_scheme	= KMX_HAVE_HOOKS ? KMX_FASTPF_MMU_WRITABLE : KMX_FASTPF_OFF,
-	.apf_policy	= KMX_APF_POLICY_KVM,
-};
-
-const char * const kmx_apf_policy_names[KMX_APF_POLICY_THRESHOLD + 1] = {
-	[KMX_APF_POLICY_OFF]		= "off",
-	[KMX_APF_POLICY_KVM]		= "kvm",
-	[KMX_APF_POLICY_THRESHOLD]	= "threshold",
-};
 
 /*
  * Set, under the parameters' lock, once init has failed or exit has begun:
@@ -158,8 +139,6 @@ static const struct kernel_param_ops rmap_nolock_ops = {
 module_param_cb(rmap_nolock, &rmap_nolock_ops, NULL, 0644);
 MODULE_PARM_DESC(rmap_nolock, "default: zap deleted memslots' rmaps without mmu_lock");
 
-DEFINE_PER_CPU(struct kmx_stats, kmx_global_stats);
-
 static int __init kmx_init(void)
 {
 	int r;
@@ -167,6 +146,8 @@ static int __init kmx_init(void)
 	r = kmx_debugfs_init();
 	if (r)
 		goto out_scheme;
+	kmx_vm_debugfs_setup();
+	kmx_pagetrack_debugfs_init();
 
 	r = kmx_hooks_register();
 	if (r) {

@@ -26,74 +26,6 @@
 #include "vm.h"
 #include "trace.h"
 
-static DEFINE_HASHTABLE(kmx_vms, 6);
-static DEFINE_MUTEX(kmx_vms_lock);
-
-/**
- * kmx_vm_lookup_rcu() - find the state of an attached VM
- * @kvm: the VM
- *
- * Context: rcu_read_lock() held (or kmx_vms_lock); the result stays valid
- * until it is dropped.
- * Return: the state, or NULL if no handle is attached to @kvm.
- */
-struct kmx_vm *kmx_vm_lookup_rcu(const struct kvm *kvm)
-{
-	struct kmx_vm *vm;
-
-	hash_for_each_possible_rcu(kmx_vms, vm, node, (unsigned long)kvm,
-				   lockdep_is_held(&kmx_vms_lock))
-		if (vm->kvm == kvm)
-			return vm;
-	return NULL;
-}
-
-/**
- * kmx_stat_add() - add to a counter of a VM and of the module
- * @vm: the VM's state, or NULL for a VM without a handle
- * @stat: the counter
- * @n: the amount
- */
-void kmx_stat_add(struct kmx_vm *vm, enum kmx_stat stat, s64 n)
-{
-	this_cpu_add(kmx_global_stats.v[stat], n);
-	if (vm)
-		this_cpu_add(vm->stats->v[stat], n);
-}
-
-/**
- * kmx_hist_add() - count a time into a histogram of a VM
- * @vm: the VM, or NULL (then nothing is counted)
- * @h: the histogram
- * @ns: the time
- *
- * Context: any; the caller keeps @vm alive (RCU).
- */
-void kmx_hist_add(struct kmx_vm *vm, enum kmx_hist h, u64 ns)
-{
-	int b = min_t(int, ns ? ilog2(ns) : 0, KMX_HIST_BUCKETS - 1);
-
-	if (vm)
-		this_cpu_inc(vm->stats->hist[h][b]);
-}
-
-/**
- * kmx_stat_read() - the value of a counter, over all CPUs
- * @st: a VM's counters, or &kmx_global_stats
- * @stat: the counter
- *
- * Return: the sum; a snapshot, not atomic with respect to the writers.
- */
-s64 kmx_stat_read(const struct kmx_stats __percpu *st, enum kmx_stat stat)
-{
-	s64 sum = 0;
-	int cpu;
-
-	for_each_possible_cpu(cpu)
-		sum += per_cpu_ptr(st, cpu)->v[stat];
-	return sum;
-}
-
 static void kmx_vm_free_rcu(struct rcu_head *rcu)
 {
 	struct kmx_vm *vm = container_of(rcu, struct kmx_vm, rcu);
@@ -101,21 +33,6 @@ static void kmx_vm_free_rcu(struct rcu_head *rcu)
 	kmx_apf_audit_destroy(&vm->apf);
 	free_percpu(vm->stats);
 	kfree(vm);
-}
-
-/**
- * kmx_kvm_stat_add() - add to a counter of a VM, if attached, and of the module
- * @kvm: the VM
- * @stat: the counter
- * @n: the amount
- *
- * Context: any; takes rcu_read_lock().
- */
-void kmx_kvm_stat_add(const struct kvm *kvm, enum kmx_stat stat, s64 n)
-{
-	rcu_read_lock();
-	kmx_stat_add(kmx_vm_lookup_rcu(kvm), stat, n);
-	rcu_read_unlock();
 }
 
 /**
@@ -154,30 +71,6 @@ int kmx_policy_check(const struct kmx_policy *p)
 			return -EOPNOTSUPP;
 	}
 	return 0;
-}
-
-/**
- * kmx_copy_arg() - copy an extensible ioctl argument that starts with its size
- * @dst: the kernel copy
- * @ksize: its size
- * @min: the smallest size userspace may pass
- * @uarg: the argument
- *
- * Return: 0, -EFAULT, -EINVAL (smaller than @min) or -E2BIG (larger than
- * @ksize, with a non-zero tail, or larger than a page, as clone3() and
- * openat2() refuse).
- */
-int kmx_copy_arg(void *dst, size_t ksize, size_t min, const void __user *uarg)
-{
-	u32 usize;
-
-	if (get_user(usize, (const u32 __user *)uarg))
-		return -EFAULT;
-	if (usize < min)
-		return -EINVAL;
-	if (usize > PAGE_SIZE)
-		return -E2BIG;
-	return copy_struct_from_user(dst, ksize, uarg, usize);
 }
 
 static long kmx_set_policy(struct kmx_vm *vm, const struct kmx_policy __user *uarg)
@@ -353,26 +246,6 @@ static struct kmx_vm *kmx_vm_get(struct kvm *kvm, int vm_fd)
 	mutex_unlock(&kmx_vms_lock);
 	return vm;
 }
-
-#ifdef KVM_MMU_EXT_DEBUG
-/*
- * For the lock-order control (debug builds): tell lockdep that
- * kmx_vms_lock, which kmx_vm_get() takes before kmx_vm_debugfs_init()'s
- * lock, is taken here, without taking it, so that the control cannot
- * deadlock against a real attach.  Without lockdep there is nothing to
- * show: -EOPNOTSUPP.
- */
-int kmx_vms_lock_cycle(void)
-{
-#ifdef CONFIG_DEBUG_LOCK_ALLOC
-	mutex_acquire(&kmx_vms_lock.dep_map, 0, 0, _RET_IP_);
-	mutex_release(&kmx_vms_lock.dep_map, _RET_IP_);
-	return 0;
-#else
-	return -EOPNOTSUPP;
-#endif
-}
-#endif
 
 /**
  * kmx_attach() - KMX_ATTACH: create a handle of a KVM VM

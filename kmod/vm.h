@@ -5,6 +5,7 @@
 #ifndef _KVM_MMU_EXT_VM_H
 #define _KVM_MMU_EXT_VM_H
 
+#include <linux/hashtable.h>
 #include <linux/mutex.h>
 #include <linux/rcupdate.h>
 #include <linux/refcount.h>
@@ -77,6 +78,16 @@ int kmx_policy_check(const struct kmx_policy *p);
 void kmx_vm_debugfs_init(struct kmx_vm *vm);
 #ifdef KVM_MMU_EXT_DEBUG
 int kmx_vms_lock_cycle(void);
+void kmx_vm_debugfs_setup(void);
+#else
+static inline void kmx_vm_debugfs_setup(void)
+{
+}
 #endif
+
+/* The registry of attached VMs (vms.c): kmx_vms, under kmx_vms_lock. */
+#define KMX_VMS_BITS	6
+extern DECLARE_HASHTABLE(kmx_vms, KMX_VMS_BITS);
+extern struct mutex kmx_vms_lock;
 
 #endif /* _KVM_MMU_EXT_VM_H */
