@@ -285,7 +285,7 @@ static bool run_race(u32 scheme, bool ident)
 	}
 	for (i = 0; i < nr; i++)
 		pthread_join(threads[i], NULL);
-	snprintf(stats, sizeof(stats), "%d-%d/stats", getpid(), vm->fd);
+	kmx_vm_path(stats, sizeof(stats), vm->fd, "stats");
 	kmx_print_stats(stats);
 	TEST_ASSERT_EQ(rv[0].nr_seen, 2);
 	stale = rv[0].seen[0] != SIG_B || rv[0].seen[1] != SIG_A;

@@ -215,7 +215,7 @@ int main(int argc, char *argv[])
 	virt_map(vm, TEST_GPA, TEST_GPA, TEST_PAGES);
 	for (i = 0; i < NR_VCPUS; i++)
 		vcpu_args_set(vcpus[i], 1, i);
-	snprintf(stats, sizeof(stats), "%d-%d/stats", getpid(), vm->fd);
+	kmx_vm_path(stats, sizeof(stats), vm->fd, "stats");
 
 	for (i = 0; i < NR_WATCHERS; i++) {
 		w[i].id = i;

@@ -110,7 +110,7 @@ int main(int argc, char *argv[])
 				    MAX_N, 0);
 	virt_map(vm, TEST_GPA, TEST_GPA, 1);
 	sync_global_to_guest(vm, nr_writes);
-	snprintf(stats, sizeof(stats), "%d-%d/stats", getpid(), vm->fd);
+	kmx_vm_path(stats, sizeof(stats), vm->fd, "stats");
 
 	for (p = 0; p < ARRAY_SIZE(points); p++) {
 		for (; n < points[p]; n++) {

@@ -143,7 +143,7 @@ static void case_memslot(void)
 	int a = new_handle(vm), b = new_handle(vm), n, i;
 	char stats[64];
 
-	snprintf(stats, sizeof(stats), "%d-%d/stats", getpid(), vm->fd);
+	kmx_vm_path(stats, sizeof(stats), vm->fd, "stats");
 	TEST_ASSERT(!kmx_watch(a, TEST_GPA, PAGE_SIZE) &&
 		    !kmx_watch(a, TEST_GPA + PAGE_SIZE, 3 * PAGE_SIZE) &&
 		    !kmx_watch(a, SLOT2_GPA, PAGE_SIZE) &&

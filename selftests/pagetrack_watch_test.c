@@ -160,7 +160,7 @@ int main(int argc, char *argv[])
 	check_events("handle A", a, want_a, ARRAY_SIZE(want_a));
 	check_events("handle B", b, want_b, ARRAY_SIZE(want_b));
 
-	snprintf(stats, sizeof(stats), "%d-%d/stats", getpid(), vm->fd);
+	kmx_vm_path(stats, sizeof(stats), vm->fd, "stats");
 	kmx_print_stats(stats);
 	TEST_ASSERT_EQ(kmx_stat(stats, "pagetrack_events"),
 		       ARRAY_SIZE(want_a) + ARRAY_SIZE(want_b));

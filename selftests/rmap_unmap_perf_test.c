@@ -153,7 +153,7 @@ static void run(u64 pages, u64 b, u64 c_pages, bool nolock, struct result *r)
 	vm_ioctl(vm_c, KVM_SET_NR_MMU_PAGES, (void *)64ul);
 	hc = kmx_attach_vm(vm_c->fd);
 	TEST_ASSERT(hc >= 0, "KMX_ATTACH of VM C: %s", strerror(errno));
-	snprintf(stats_c, sizeof(stats_c), "%d-%d/stats", getpid(), vm_c->fd);
+	kmx_vm_path(stats_c, sizeof(stats_c), vm_c->fd, "stats");
 
 	vm = __vm_create_with_vcpus(VM_SHAPE_DEFAULT, NR_VCPUS, extra, guest_code, vcpus);
 	vm_enable_cap(vm, KVM_CAP_DISABLE_QUIRKS2, KVM_X86_QUIRK_SLOT_ZAP_ALL);

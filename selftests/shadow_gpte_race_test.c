@@ -295,7 +295,7 @@ static struct result run(const char *variant)
 
 	h = kmx_attach_vm(vm->fd);
 	TEST_ASSERT(h >= 0, "KMX_ATTACH: %s", strerror(errno));
-	snprintf(stats, sizeof(stats), "%d-%d/stats", getpid(), vm->fd);
+	kmx_vm_path(stats, sizeof(stats), vm->fd, "stats");
 	if (variant) {
 		TEST_ASSERT(!kmx_debugfs_write("gpte_variant", variant),
 			    "gpte_variant %s: %s", variant, strerror(errno));

@@ -61,7 +61,7 @@ int main(int argc, char *argv[])
 	virt_map(vm, TEST_GVA, TEST_GPA, TEST_PAGES);
 	h = kmx_attach_vm(vm->fd);
 	TEST_ASSERT(h >= 0, "KMX_ATTACH: %s", strerror(errno));
-	snprintf(stats, sizeof(stats), "%d-%d/stats", getpid(), vm->fd);
+	kmx_vm_path(stats, sizeof(stats), vm->fd, "stats");
 
 	kmx_run_until_done(vcpu);
 

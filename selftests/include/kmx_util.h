@@ -56,6 +56,12 @@ struct kmx_policy;
  * KMX_ATTACH @vm_fd and KMX_SET_POLICY @pol, failing the test on error;
  * writes the VM's stats path for kmx_stat() to @stats.  Returns the handle.
  */
+/*
+ * The path of @file in the debugfs directory of the VM whose fd in this
+ * process is @vm_fd, relative to KMX_DEBUGFS: "<pid>-<vmfd>/<file>".
+ */
+void kmx_vm_path(char *buf, size_t len, int vm_fd, const char *file);
+
 int kmx_attach_with_policy(int vm_fd, const struct kmx_policy *pol, char *stats,
 			   size_t len);
 

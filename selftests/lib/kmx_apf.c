@@ -682,8 +682,8 @@ void kmx_apf_run(const struct kmx_apf_cfg *cfg, struct kmx_apf_result *res)
 		TEST_ASSERT(!ioctl(h, KMX_SET_POLICY, &pol), "KMX_SET_POLICY: %s",
 			    strerror(errno));
 	}
-	snprintf(stats, sizeof(stats), "%d-%d/stats", getpid(), vm->fd);
-	snprintf(drop, sizeof(drop), "%d-%d/apf_drop_ready", getpid(), vm->fd);
+	kmx_vm_path(stats, sizeof(stats), vm->fd, "stats");
+	kmx_vm_path(drop, sizeof(drop), vm->fd, "apf_drop_ready");
 	if (cfg->drop_ready) {
 		char n[16];
 
@@ -692,7 +692,7 @@ void kmx_apf_run(const struct kmx_apf_cfg *cfg, struct kmx_apf_result *res)
 		TEST_ASSERT(!kmx_debugfs_write(drop, n), "%s: %s", drop,
 			    strerror(errno));
 	}
-	snprintf(hist, sizeof(hist), "%d-%d/apf_hist", getpid(), vm->fd);
+	kmx_vm_path(hist, sizeof(hist), vm->fd, "apf_hist");
 
 	apf_hva = (u64)addr_gpa2hva(vm, APF_GPA);
 	apf_delay_us = cfg->delay_us;

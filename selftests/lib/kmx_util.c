@@ -148,6 +148,11 @@ int kmx_attach_vm(int vm_fd)
 	return h;
 }
 
+void kmx_vm_path(char *buf, size_t len, int vm_fd, const char *file)
+{
+	snprintf(buf, len, "%d-%d/%s", getpid(), vm_fd, file);
+}
+
 int kmx_attach_with_policy(int vm_fd, const struct kmx_policy *pol, char *stats,
 			   size_t len)
 {
@@ -156,7 +161,7 @@ int kmx_attach_with_policy(int vm_fd, const struct kmx_policy *pol, char *stats,
 	TEST_ASSERT(h >= 0, "KMX_ATTACH: %s", strerror(errno));
 	TEST_ASSERT(!ioctl(h, KMX_SET_POLICY, pol), "KMX_SET_POLICY: %s",
 		    strerror(errno));
-	snprintf(stats, len, "%d-%d/stats", getpid(), vm_fd);
+	kmx_vm_path(stats, len, vm_fd, "stats");
 	return h;
 }
 
