@@ -783,13 +783,24 @@ static const struct kmx_enum_knob variant_knob = {
  * fastpf_variant: none, or a broken variant (negative controls);
  * fastpf_delay_us: a race window between the spte read and the update;
  * wp_delay_us: a race window between the write-protect side's read and
- * its clear (it needs the write-protect hook on: the wp_hook knob).
+ * its clear (it needs the write-protect hook on: the wp_hook knob).  Both
+ * busy-wait, so a write above 20000 fails with EINVAL.
  */
+/* Busy-waits under mmu_lock or with interrupts off: 20 ms at most. */
+static const struct kmx_u32_knob wp_delay_knob = {
+	.value	= &kmx_wp_delay_us,
+	.max	= 20000,
+};
+
+static const struct kmx_u32_knob fastpf_delay_knob = {
+	.value	= &kmx_fastpf_delay_us,
+	.max	= 20000,
+};
+
 void kmx_fastpf_debugfs_init(void)
 {
-	debugfs_create_u32("wp_delay_us", 0600, kmx_debugfs_root, &kmx_wp_delay_us);
+	kmx_debugfs_create_u32_max("wp_delay_us", &wp_delay_knob);
 	kmx_debugfs_create_enum("fastpf_variant", &variant_knob);
-	debugfs_create_u32("fastpf_delay_us", 0600, kmx_debugfs_root,
-			   &kmx_fastpf_delay_us);
+	kmx_debugfs_create_u32_max("fastpf_delay_us", &fastpf_delay_knob);
 }
 #endif
