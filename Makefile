@@ -121,7 +121,7 @@ SANITIZER_TESTS = core_uapi_test $(MTTCG_TESTS) async_pf_test async_pf_unload_te
 check-sanitizers: qemu fetch sanitizer tools
 	@bash scripts/build-selftests.sh >/dev/null
 	bash scripts/vm-lines.sh --name sanitizer --flavour sanitizer --timeout 7200 \
-		--env KMX_RMAP_VARIANTS=kvm,quirk-on,quirk-off,skip-chains \
+		--env "KMX_RMAP_VARIANTS=kvm,quirk-on,quirk-off,skip-chains KMX_TEST_TIMEOUT=1800" \
 		--tests "$(SANITIZER_TESTS)"
 
 selftests: $(NEED_PINNED)

@@ -87,11 +87,13 @@ kmx_step_trace_names()
 	local scheme='(off|mmu-writable|lock-bit|two-bit)' policy='(off|kvm|threshold)'
 	grep -qE "kmx_set_policy: .*fastpf_scheme $scheme apf_policy $policy " <<<"$report" ||
 		why="${why:+$why, }no kmx_set_policy with names"
-	grep -qE 'kmx_pagetrack_watch: pid [0-9]+ (watch|unwatch|memslot-removed) ' <<<"$report" ||
+	grep -qE 'kmx_pagetrack_watch: +pid [0-9]+ (watch|unwatch|memslot-removed) ' <<<"$report" ||
 		why="${why:+$why, }no kmx_pagetrack_watch with names"
 	grep -E 'kmx_(set_policy|fastpf|apf):' <<<"$report" |
-		grep -qvE "fastpf_scheme $scheme|scheme $scheme (skipped|fallback|spurious|fixed|retry) |kmx_apf: vcpu [0-9]+ (not-present|present|unsent|ready|cancel) " &&
+		grep -qvE "fastpf_scheme $scheme|scheme $scheme (skipped|fallback|spurious|fixed|retry) |kmx_apf: +vcpu [0-9]+ (not-present|present|unsent|ready|cancel) " &&
 		why="${why:+$why, }a number where a name belongs"
+	# What trace-cmd printed, for the console, if it was wrong.
+	[ -z "$why" ] || grep -m 8 -E 'kmx_' <<<"$report" | sed 's/^/kmx-trace-names: /'
 	result "${why:+not }ok trace_names $1${why:+ # $why}"
 }
 
